@@ -1,0 +1,32 @@
+# pinnfail: reproduce "PINNs Failure Modes are Overfitting" end to end.
+#   snakemake --cores 2                                      # full paper matrix
+#   snakemake --cores 2 --configfile workflow/presets/quick.yaml   # small preset
+#   snakemake --profile slurm results/table1.csv             # on a Slurm cluster
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/reference.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/study.smk"
+
+
+rule all:
+    input:
+        "results/table1.csv",
+        "results/table1.md",
+        expand("results/figures/{figure}.{ext}", figure=FIGURES, ext=("png", "pdf")),
+    default_target: True

@@ -1,0 +1,82 @@
+"""Run configuration: one JSON schema, validated with messages that name the field."""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Mapping
+
+import jsonschema
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names the field."""
+
+
+@lru_cache(maxsize=None)
+def run_schema() -> dict:
+    return json.loads(resources.files("pinnfail").joinpath("schemas/run.schema.json").read_text())
+
+
+def _field(error: jsonschema.ValidationError, prefix: str) -> str:
+    path = ".".join(str(p) for p in error.absolute_path)
+    return f"{prefix}.{path}" if path else prefix
+
+
+def _message(error: jsonschema.ValidationError, prefix: str) -> str:
+    where = _field(error, prefix)
+    if error.validator == "enum":
+        return f"{where}: {error.instance!r} is not allowed; allowed: {error.validator_value}"
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        hint = f"; allowed: {allowed}" if allowed else ""
+        return f"{where}: unknown key(s) {extra}{hint}"
+    return f"{where}: {error.message}"
+
+
+def validate(instance: Any, schema: Mapping, prefix: str = "config") -> None:
+    """Raise ConfigError listing every violation of ``schema``."""
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ConfigError("\n".join(_message(e, prefix) for e in errors))
+
+
+def run_config(values: Mapping[str, Any], prefix: str = "run") -> dict:
+    """A complete run config: schema defaults filled in, validated, cross-checked."""
+    schema = run_schema()
+    validate(dict(values), schema, prefix)
+    config = {k: spec["default"] for k, spec in schema["properties"].items() if "default" in spec}
+    config.update(values)
+    config["grid"] = list(config["grid"])
+    if config["stop_window"] % config["log_every"]:
+        raise ConfigError(
+            f"{prefix}.stop_window: must be a multiple of log_every ({config['log_every']}), "
+            f"got {config['stop_window']}"
+        )
+    if config["checkpoint_every"] % config["log_every"]:
+        raise ConfigError(
+            f"{prefix}.checkpoint_every: must be a multiple of log_every ({config['log_every']}), "
+            f"got {config['checkpoint_every']}"
+        )
+    from .pdes import get_pde
+
+    pde = get_pde(config["pde"])
+    try:
+        pde.params(config["pde_params"])
+    except ValueError as err:
+        raise ConfigError(f"{prefix}.{err}") from None
+    terms = ("domain",) + pde.condition_names
+    unknown = sorted(set(config["weights"]) - set(terms))
+    if unknown:
+        raise ConfigError(f"{prefix}.weights: unknown term(s) {unknown}; allowed: {list(terms)}")
+    if config["regularizer"] == "none" and config["lambda"] != 0:
+        raise ConfigError(f"{prefix}.lambda: must be 0 with regularizer 'none', got {config['lambda']}")
+    return config
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    """A stable short hash of a config (used to match checkpoints to runs)."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]

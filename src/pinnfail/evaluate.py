@@ -1,0 +1,159 @@
+"""Test-set evaluation of a trained run: errors, losses, residual maps, failure flags."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import io
+from .config import run_config
+from .model import build_network
+from .pdes import get_pde
+from .reference import read_reference
+
+DEFAULT_THRESHOLDS = {"overfit_ratio": 100.0, "error": 0.9}
+
+
+@dataclass(frozen=True, eq=False)
+class Run:
+    """A run.h5 read back: config, parameters, history and attributes."""
+
+    path: Path
+    config: dict
+    params: np.ndarray
+    history: dict
+    points: dict
+    attrs: dict
+
+    @classmethod
+    def read(cls, path) -> "Run":
+        with h5py.File(path, "r") as f:
+            attrs = {k: v.item() if hasattr(v, "item") else v for k, v in f.attrs.items()}
+            return cls(
+                path=Path(path),
+                config=run_config(json.loads(attrs["config"])),
+                params=f["params"][()],
+                history=io.read_group(f["history"]),
+                points=io.read_group(f["points"]),
+                attrs=attrs,
+            )
+
+    @property
+    def term_names(self) -> list[str]:
+        return json.loads(self.attrs["term_names"])
+
+
+def field_functions(config: dict, params):
+    """Vectorized u(x, t) and PDE residual r(x, t) of trained parameters."""
+    pde = get_pde(config["pde"])
+    network = build_network(pde, config)
+    pde_params = pde.params(config["pde_params"])
+    flat = jnp.asarray(params)
+    dtype = flat.dtype
+
+    def u(x, t):
+        return network.apply(flat, x, t)
+
+    @jax.jit
+    def predict(x, t):
+        return jax.vmap(u)(x.astype(dtype), t.astype(dtype))
+
+    @jax.jit
+    def residual(x, t):
+        return jax.vmap(lambda a, b: pde.residual(u, a, b, pde_params))(x.astype(dtype), t.astype(dtype))
+
+    return predict, residual
+
+
+def on_grid(fn, x: np.ndarray, t: np.ndarray, batch: int = 65536) -> np.ndarray:
+    """fn evaluated on the grid, as an array of shape (len(t), len(x))."""
+    tt, xx = np.meshgrid(t, x, indexing="ij")
+    xs, ts = xx.ravel(), tt.ravel()
+    out = [np.asarray(fn(jnp.asarray(xs[i:i + batch]), jnp.asarray(ts[i:i + batch])))
+           for i in range(0, xs.size, batch)]
+    return np.concatenate(out).reshape(tt.shape).astype(np.float64)
+
+
+def relative_errors(u: np.ndarray, u_ref: np.ndarray) -> dict[str, float]:
+    """rMAE = sum|u - u_ref| / sum|u_ref|, rRMSE = sqrt(sum (u - u_ref)^2 / sum u_ref^2)."""
+    diff = u - u_ref
+    return {
+        "rmae": float(np.abs(diff).sum() / np.abs(u_ref).sum()),
+        "rrmse": float(np.sqrt((diff**2).sum() / (u_ref**2).sum())),
+    }
+
+
+def evaluate(run_path, reference_path, residual_grid=(256, 256), thresholds=None) -> dict:
+    """Metrics and fields of one run; see ``write_evaluation`` for the file layout."""
+    thresholds = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    run = Run.read(run_path)
+    ref = read_reference(reference_path)
+    config = run.config
+    if ref.pde != config["pde"]:
+        raise ValueError(f"evaluate: reference is for {ref.pde!r}, run is for {config['pde']!r}")
+    predict, residual = field_functions(config, run.params)
+    u_pred = on_grid(predict, ref.x, ref.t)
+    pde = get_pde(config["pde"])
+    x_res = np.linspace(pde.x0, pde.x1, residual_grid[0])
+    t_res = np.linspace(pde.t0, pde.t1, residual_grid[1])
+    r = on_grid(residual, x_res, t_res)
+    hist = run.history
+    train_terms = {k: float(hist[f"train_{k}"][-1]) for k in run.term_names}
+    test_terms = {k: float(hist[f"test_{k}"][-1]) for k in run.term_names}
+    train_loss, test_loss = sum(train_terms.values()), sum(test_terms.values())
+    ratio = test_loss / train_loss if train_loss > 0 else float("inf")
+    metrics = {
+        **relative_errors(u_pred, ref.u),
+        "train_loss": train_loss,
+        "test_loss": test_loss,
+        "objective": float(hist["objective"][-1]),
+        "penalty": float(hist["penalty"][-1]),
+        "test_train_ratio": ratio,
+        "domain_test_train_ratio": test_terms["domain"] / train_terms["domain"]
+        if train_terms["domain"] > 0 else float("inf"),
+        "train_terms": train_terms,
+        "test_terms": test_terms,
+        "iterations": int(run.attrs["iterations"]),
+        "fevals": int(run.attrs["fevals"]),
+        "stop_reason": run.attrs["stop_reason"],
+        "n_points": int(run.attrs["n_points"]),
+        "wall_time_s": float(run.attrs["wall_time_s"]),
+        "pde": config["pde"],
+        "regularizer": config["regularizer"],
+        "lambda": config["lambda"],
+        "precision": config["precision"],
+        "seed": config["seed"],
+    }
+    metrics["overfit"] = bool(ratio > thresholds["overfit_ratio"])
+    metrics["error_near_one"] = bool(metrics["rmae"] >= thresholds["error"])
+    metrics["failure_mode"] = metrics["overfit"] or metrics["error_near_one"]
+    metrics["thresholds"] = thresholds
+    fields = {
+        "x": ref.x, "t": ref.t, "u_pred": u_pred, "error": u_pred - ref.u,
+        "residual_x": x_res, "residual_t": t_res, "residual": r,
+    }
+    return {"metrics": metrics, "fields": fields, "config": config}
+
+
+def write_evaluation(path, result: dict) -> None:
+    """eval.h5: attrs hold the metrics (dicts as JSON) and provenance; datasets the fields."""
+    with io.atomic_h5(path) as f:
+        io.set_attrs(f, io.provenance(result["config"]))
+        io.set_attrs(f, result["metrics"])
+        io.write_group(f, result["fields"])
+
+
+def read_metrics(path) -> dict:
+    with h5py.File(path, "r") as f:
+        out = {}
+        for key, value in f.attrs.items():
+            value = value.item() if hasattr(value, "item") else value
+            if isinstance(value, str) and value[:1] in "{[":
+                value = json.loads(value)
+            out[key] = value
+        return out

@@ -1,0 +1,145 @@
+"""Table 1: pipeline rows (mean and std over seeds) beside the paper's cited rows."""
+from __future__ import annotations
+
+import csv
+import io as _io
+import math
+import os
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .evaluate import read_metrics
+
+COLUMNS = (
+    "equation", "method", "precision", "N", "loss_mean", "loss_std", "rmae_mean", "rmae_std",
+    "rrmse_mean", "rrmse_std", "n_seeds", "iterations_mean", "wall_time_s_mean",
+    "test_train_ratio_mean", "failure_mode", "stop_reasons", "source", "citation",
+)
+EQUATION_ORDER = ("convection", "reaction", "wave", "allen_cahn")
+SOURCE_ORDER = ("literature", "paper", "pipeline")
+
+
+def paper_rows() -> list[dict]:
+    """The rows of the paper's Table 1 (literature and the paper's own), as shipped."""
+    text = resources.files("pinnfail").joinpath("data/table1_paper.csv").read_text()
+    return [dict(row) for row in csv.DictReader(_io.StringIO(text))]
+
+
+def _mean_std(values) -> tuple[float, float]:
+    values = np.asarray(values, dtype=float)
+    return float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else 0.0
+
+
+def pipeline_row(method: str, eval_paths) -> dict:
+    """One table row from the evaluations of one configuration's seeds."""
+    metrics = [read_metrics(p) for p in eval_paths]
+    if not metrics:
+        raise ValueError(f"table1: row {method!r} has no evaluations")
+    keys = {(m["pde"], m["precision"], int(m["n_points"])) for m in metrics}
+    if len(keys) != 1:
+        raise ValueError(f"table1: row {method!r} mixes configurations {sorted(keys)}")
+    pde, precision, n = keys.pop()
+    row = {"equation": pde, "method": method, "precision": precision, "N": n}
+    for column, key in (("loss", "objective"), ("rmae", "rmae"), ("rrmse", "rrmse")):
+        row[f"{column}_mean"], row[f"{column}_std"] = _mean_std([m[key] for m in metrics])
+    flags = [bool(m["failure_mode"]) for m in metrics]
+    row.update(
+        n_seeds=len(metrics),
+        iterations_mean=float(np.mean([m["iterations"] for m in metrics])),
+        wall_time_s_mean=float(np.mean([m["wall_time_s"] for m in metrics])),
+        test_train_ratio_mean=float(np.mean([m["test_train_ratio"] for m in metrics])),
+        failure_mode=f"{sum(flags)}/{len(flags)}",
+        stop_reasons=";".join(sorted({m["stop_reason"] for m in metrics})),
+        source="pipeline",
+        citation="this pipeline",
+    )
+    return row
+
+
+def table1(rows: list[tuple[str, list]], include_paper: bool = True) -> list[dict]:
+    """Pipeline rows [(method, [eval.h5, ...]), ...] plus the paper's rows, sorted for reading."""
+    out = [pipeline_row(method, paths) for method, paths in rows]
+    if include_paper:
+        equations = {r["equation"] for r in out}
+        out += [r for r in paper_rows() if r["equation"] in equations]
+
+    def order(r):
+        return (EQUATION_ORDER.index(r["equation"]), SOURCE_ORDER.index(r["source"]), r["method"])
+
+    return sorted(out, key=order)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.3g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
+    return str(value)
+
+
+def write_csv(path, rows: list[dict]) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: row.get(k, "") for k in COLUMNS})
+    os.replace(tmp, path)
+
+
+def markdown(rows: list[dict]) -> str:
+    """Table 1 as Markdown: value +- std, failure-mode flags, source."""
+    def pm(row, key):
+        mean, std = row.get(f"{key}_mean", ""), row.get(f"{key}_std", "")
+        if mean in ("", None):
+            return ""
+        return f"{_fmt(float(mean))} ± {_fmt(float(std))}"
+
+    lines = [
+        "| equation | method | precision | loss | rMAE | rRMSE | N | seeds | failure mode | source |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['equation']} | {r['method']} | {r.get('precision') or ''} | {pm(r, 'loss')} | "
+            f"{pm(r, 'rmae')} | {pm(r, 'rrmse')} | {r['N']} | {r.get('n_seeds', '')} | "
+            f"{r.get('failure_mode', '')} | {r['source']} |"
+        )
+    lines.append("")
+    lines.append("Loss includes the regularization penalty (not comparable across methods). "
+                 "failure mode: seeds flagged (test/train loss ratio above threshold or rMAE near 1). "
+                 "literature/paper rows are cited from Andersen & Matsubara 2026, Table 1, not rerun.")
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(path, rows: list[dict]) -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(markdown(rows))
+    os.replace(tmp, path)
+
+
+def add_table_parser(sub) -> None:
+    p = sub.add_parser("table1", help="build Table 1 (CSV + Markdown) from evaluations")
+    p.add_argument("--row", action="append", required=True, metavar="METHOD=EVAL.h5[,EVAL.h5...]",
+                   help="one pipeline row: a method label and the eval.h5 files of its seeds")
+    p.add_argument("--csv", required=True, type=Path)
+    p.add_argument("--md", type=Path)
+    p.add_argument("--no-paper-rows", action="store_true", help="leave out the paper's cited rows")
+    p.set_defaults(func=_cmd_table1)
+
+
+def _cmd_table1(args) -> None:
+    rows = []
+    for item in args.row:
+        method, sep, paths = item.partition("=")
+        if not sep or not paths:
+            raise ValueError(f"table1 --row: expected METHOD=EVAL.h5[,...], got {item!r}")
+        rows.append((method, paths.split(",")))
+    table = table1(rows, include_paper=not args.no_paper_rows)
+    write_csv(args.csv, table)
+    if args.md:
+        write_markdown(args.md, table)
+    print(markdown(table))

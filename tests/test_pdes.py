@@ -1,0 +1,97 @@
+"""The exact solutions satisfy their PDE and every initial/boundary condition.
+
+Residuals come from JAX autodiff in float64 at random points. Each residual is
+compared with the size of the largest term it contains, so that the tolerance
+means "zero up to rounding" whatever the parameters:
+convection beta*max|u| (u_t and beta u_x), reaction rho*max|u|, wave
+(c*pi*max(1, beta))^2 * max|u| (u_tt and c^2 u_xx); conditions max|u| times
+the same factor (the wave velocity condition contains u_t).
+"""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from pinnfail.pdes import PDES, get_pde
+
+CASES = [
+    ("convection", None),
+    ("convection", {"beta": 7.0}),
+    ("reaction", None),
+    ("reaction", {"rho": 2.0}),
+    ("wave", None),
+    ("wave", {"c": 1.0, "beta": 5.0}),
+]
+
+
+def term_scale(name, p):
+    if name == "convection":
+        return p["beta"]
+    if name == "reaction":
+        return p["rho"]
+    return (p["c"] * np.pi * max(1.0, p["beta"])) ** 2
+
+
+def points(lo, hi, n, key):
+    """n random points in [lo, hi] plus both ends."""
+    inner = jax.random.uniform(key, (n,), jnp.float64, lo, hi)
+    return jnp.concatenate([jnp.array([lo, hi]), inner])
+
+
+@pytest.mark.parametrize("name,overrides", CASES)
+def test_exact_solution_satisfies_pde_and_conditions(name, overrides):
+    pde = get_pde(name)
+    p = pde.params(overrides)
+
+    def u(x, t):
+        return pde.exact(x, t, p)
+
+    kx, kt, ks = jax.random.split(jax.random.PRNGKey(0), 3)
+    x = points(pde.x0, pde.x1, 2000, kx)
+    t = points(pde.t0, pde.t1, 2000, kt)
+    u_max = float(jnp.max(jnp.abs(u(x, t))))
+    scale = term_scale(name, p) * u_max
+
+    res = jax.vmap(lambda x_, t_: pde.residual(u, x_, t_, p))(x, t)
+    assert res.dtype == jnp.float64
+    assert float(jnp.max(jnp.abs(res))) / scale < 1e-8
+
+    for cond in pde.conditions:
+        lo, hi = pde.x_domain if cond.line == "initial" else pde.t_domain
+        s = points(lo, hi, 500, ks)
+        r = jax.vmap(lambda s_: cond.residual(u, s_, pde, p))(s)
+        assert r.shape[0] == s.shape[0]
+        assert float(jnp.max(jnp.abs(r))) / scale < 1e-8, cond.name
+
+
+def test_residual_detects_a_wrong_solution():
+    """The check above is not vacuous: a perturbed solution fails it clearly."""
+    pde = get_pde("convection")
+    p = pde.params()
+    x = jnp.linspace(0.1, 6.0, 50)
+    t = jnp.linspace(0.1, 0.9, 50)
+    res = jax.vmap(lambda x_, t_: pde.residual(lambda a, b: jnp.sin(a - 49.0 * b), x_, t_, p))(x, t)
+    assert float(jnp.max(jnp.abs(res))) > 0.5
+
+
+def test_every_pde_has_conditions_on_known_lines():
+    for pde in PDES.values():
+        assert pde.conditions
+        assert {c.line for c in pde.conditions} <= {"initial", "boundary"}
+        assert any(c.line == "initial" for c in pde.conditions)
+
+
+def test_unknown_equation_names_the_choices():
+    with pytest.raises(ValueError, match="nope") as err:
+        get_pde("nope")
+    for name in ("allen_cahn", "convection", "reaction", "wave"):
+        assert name in str(err.value)
+
+
+def test_unknown_parameter_is_an_error():
+    pde = get_pde("convection")
+    with pytest.raises(ValueError, match="bogus") as err:
+        pde.params({"bogus": 1})
+    assert "beta" in str(err.value)
+    assert pde.params({"beta": 30}) == {"beta": 30.0}
+    assert pde.params() == {"beta": 50.0}

@@ -1,0 +1,17 @@
+rule evaluate:
+    input:
+        run=run_path("{experiment}", "{seed}"),
+        reference=lambda wc: reference_of(wc.experiment),
+    output:
+        run_path("{experiment}", "{seed}", "eval"),
+    params:
+        args=" ".join(
+            [f"--threshold {k}={config['evaluation'][k]}" for k in ("overfit_ratio", "error") if k in config["evaluation"]]
+            + ["--residual-grid {}x{}".format(*config["evaluation"].get("residual_grid", [256, 256]))]
+        ),
+        code=CODE["evaluate"],
+    log:
+        "logs/evaluate/{experiment}/seed{seed}.log",
+    localrule: True
+    shell:
+        "pinnfail evaluate {input.run} --reference {input.reference} --out {output} {params.args} > {log} 2>&1"
