@@ -89,9 +89,12 @@ def loss_fn(net, p):
     return loss
 
 
-def benchmark(case, iters, dtype=None, seed=0, n_loss_grad=50):
-    """Time `iters` L-BFGS iterations from initialization (after a loss+grad warm-up)."""
-    torch.set_num_threads(len(os.sched_getaffinity(0)))
+def benchmark(case, iters, dtype=None, seed=0, threads=None, n_loss_grad=50):
+    """Time `iters` L-BFGS iterations from initialization (after a loss+grad warm-up).
+
+    threads: torch CPU threads, default all cores available to this process.
+    """
+    torch.set_num_threads(threads or len(os.sched_getaffinity(0)))
     torch.manual_seed(seed)
     p = build_problem(case, dtype)
     net = mlp(p["dtype"])
@@ -130,6 +133,7 @@ def benchmark(case, iters, dtype=None, seed=0, n_loss_grad=50):
     evals = opt.state[opt._params[0]]["func_evals"]
     return {
         "case": case,
+        "threads": torch.get_num_threads(),
         "iterations": done,
         "func_evals": evals,
         "seconds": seconds,
@@ -145,14 +149,15 @@ def main():
     ap.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     ap.add_argument("--iters", type=int, default=500)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, help="torch CPU threads (default: all cores)")
     ap.add_argument("--json", help="write the results to this file")
     args = ap.parse_args()
-    print(f"torch {torch.__version__}, {len(os.sched_getaffinity(0))} threads")
+    print(f"torch {torch.__version__}, {args.threads or len(os.sched_getaffinity(0))} threads")
     print(f"{'case':4} {'iters':>6} {'evals':>6} {'s':>8} {'it/s':>8} {'eval/s':>8} "
           f"{'l+g/s':>8} {'final loss':>11}")
     results = []
     for case in args.cases:
-        r = benchmark(case, args.iters, seed=args.seed)
+        r = benchmark(case, args.iters, seed=args.seed, threads=args.threads)
         results.append(r)
         print(f"{case:4} {r['iterations']:6d} {r['func_evals']:6d} {r['seconds']:8.2f} "
               f"{r['iters_per_s']:8.1f} {r['evals_per_s']:8.1f} {r['loss_grad_per_s']:8.1f} "

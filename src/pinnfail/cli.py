@@ -63,10 +63,14 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
 
 def _run_values(args) -> dict:
     values = {}
-    for source, text in (("--config", args.config and Path(args.config).read_text()),
-                         ("--config-json", args.config_json)):
+    sources = (("--config", args.config and Path(args.config).read_text(), yaml.safe_load),
+               ("--config-json", args.config_json, json.loads))
+    for source, text, parse in sources:
         if text:
-            loaded = yaml.safe_load(text) or {}
+            try:
+                loaded = parse(text) or {}
+            except (yaml.YAMLError, json.JSONDecodeError) as err:
+                raise ConfigError(f"{source}: cannot parse: {err}") from None
             if not isinstance(loaded, dict):
                 raise ConfigError(f"{source}: expected a mapping of run settings")
             values.update(loaded)

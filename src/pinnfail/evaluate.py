@@ -96,6 +96,9 @@ def evaluate(run_path, reference_path, residual_grid=(256, 256), thresholds=None
     config = run.config
     if ref.pde != config["pde"]:
         raise ValueError(f"evaluate: reference is for {ref.pde!r}, run is for {config['pde']!r}")
+    run_params = get_pde(config["pde"]).params(config["pde_params"])
+    if {k: float(v) for k, v in ref.params.items()} != run_params:
+        raise ValueError(f"evaluate: reference parameters {ref.params} differ from the run's {run_params}")
     predict, residual = field_functions(config, run.params)
     u_pred = on_grid(predict, ref.x, ref.t)
     pde = get_pde(config["pde"])

@@ -23,11 +23,20 @@ colour per variant.
 
 Labels of variants are derived from each run's configuration (regularizer,
 lambda, precision, grid), so a figure says what was actually run; the role
-name is appended where two variants would otherwise read the same.
+name is added, in brackets, where two variants would otherwise read the same.
 
-Every run of a figure must be of the reference's PDE (fig5: run ``pde`` of
-role ``pde``), and each evaluation file must belong to its run (same
-configuration) and to the reference (same grid).
+Every run of a figure must be of the reference's PDE and equation parameters
+(fig5: run ``pde`` of role ``pde``), and each evaluation file must belong to its
+run (same configuration) and to the reference (same grid).
+
+Fig. 3's residual slice: by default (``snap_time_slice``) the requested time
+``time_slice`` (0.5) is moved to the sparse run's nearest training time, since
+the overfitting signature (residual minima exactly at the collocation x) can
+only show on a line through collocation points; a 12x12 grid has no t = 0.5.
+The title says which t was used; ``snap_time_slice=false`` keeps t as given.
+
+Figures are ``matplotlib.figure.Figure`` objects (Agg, no pyplot state); the
+PNG is exactly ``width`` x ``height`` inches at ``dpi`` (no tight bounding box).
 """
 from __future__ import annotations
 
@@ -54,7 +63,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from .pdes import PDES, get_pde  # noqa: E402
 
 DEFAULT_STYLE: dict[str, Any] = {
-    "dpi": 150,  # PNG resolution (the PDF is vector, with raster maps at this resolution)
+    "dpi": 150,  # PNG resolution (and that of the PDF's raster maps)
     "width": 7.0,  # figure width in inches
     "height": None,  # figure height in inches; None: a per-figure default
     "cmap": "RdBu_r",  # solution and prediction maps
@@ -188,6 +197,13 @@ def _check_against_reference(figure: str, case: Case, ref) -> None:
     if case.pde != ref.pde:
         raise ValueError(f"{figure}: role {case.role!r} is a {case.pde!r} run, "
                          f"but the reference is for {ref.pde!r}")
+    run_params = get_pde(case.pde).params(case.config.get("pde_params"))
+    ref_params = dict(ref.params or {})
+    differ = sorted(k for k in run_params if k in ref_params
+                    and not math.isclose(run_params[k], float(ref_params[k]), rel_tol=1e-12))
+    if differ:
+        raise ValueError(f"{figure}: role {case.role!r}: the run's equation parameters differ from "
+                         f"the reference's in {differ}")
     x, t = case.fields["x"], case.fields["t"]
     if x.shape != ref.x.shape or t.shape != ref.t.shape or not (
         np.allclose(x, ref.x) and np.allclose(t, ref.t)
@@ -333,6 +349,12 @@ def _make_dirs(folder: Path) -> list[Path]:
     return missing[::-1]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save_atomic(fig, png: Path, pdf: Path, dpi: float) -> None:
     """Write ``fig`` as PNG and PDF; both appear (os.replace) only once both rendered."""
     created: list[Path] = []
@@ -343,6 +365,7 @@ def save_atomic(fig, png: Path, pdf: Path, dpi: float) -> None:
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             os.close(fd)
             temps.append((tmp, path))
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would survive os.replace
             metadata = {"CreationDate": None} if fmt == "pdf" else {"Software": None}
             fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
         for tmp, path in temps:
@@ -398,10 +421,22 @@ def _variant(config: dict, *, precision: bool = False, grid: bool = False, lam: 
 
 
 def _labels(cases: list[Case], **how) -> dict[str, str]:
-    """Variant labels from the configs; the role is added where labels collide."""
+    """Variant labels from the configs; where labels collide the role is added, on a
+    second line (``_title`` and ``_inline`` place it)."""
     labels = {c.role: _variant(c.config, **how) for c in cases}
     counts = {v: list(labels.values()).count(v) for v in labels.values()}
-    return {role: f"{text} [{role}]" if counts[text] > 1 else text for role, text in labels.items()}
+    return {role: f"{text}\n[{role}]" if counts[text] > 1 else text for role, text in labels.items()}
+
+
+def _title(label: str, what: str = "") -> str:
+    """A panel title: 'label: what', with a role line (if any) below."""
+    head, _, role = label.partition("\n")
+    text = f"{head}: {what}" if what else head
+    return f"{text}\n{role}" if role else text
+
+
+def _inline(label: str) -> str:
+    return label.replace("\n", " ")
 
 
 def _pde_title(pde_name: str, params: Mapping[str, float] | None = None) -> str:
@@ -507,7 +542,7 @@ def _loss_panel(ax, cases: list[Case], labels: dict[str, str], colors: dict[str,
         color = colors[case.role]
         ax.semilogy(h["iteration"], _positive(h["train_total"]), color=color, ls="-")
         ax.semilogy(h["iteration"], _positive(h["test_total"]), color=color, ls="--")
-        handles.append(Line2D([], [], color=color, ls="-", label=labels[case.role]))
+        handles.append(Line2D([], [], color=color, ls="-", label=_inline(labels[case.role])))
     if len(cases) == 1:
         color = colors[cases[0].role]
         handles = [Line2D([], [], color=color, ls="-", label="train"),
@@ -530,25 +565,27 @@ def _tidy_iterations(ax) -> None:
     ax.set_xlim(left=0)
 
 
-def _metrics_panel(ax, cases: list[Case], labels: dict[str, str], colors: dict[str, str]) -> None:
-    """A text panel per variant: its label, settings, rMAE and final train/test loss."""
+def _metrics_panel(ax, cases: list[Case], labels: dict[str, str], colors: dict[str, str], *,
+                   rmae: bool = True) -> None:
+    """A text panel per variant: its label, settings, iterations, (rMAE) and final
+    train / test loss."""
     from matplotlib.offsetbox import AnchoredOffsetbox, TextArea, VPacker
 
     ax.axis("off")
     size = matplotlib.rcParams["font.size"] - 1.5
     blocks = []
     for case in cases:
-        m, cfg = case.metrics, case.config
+        m = case.metrics
+        lines = [f"{_details(case.config)}, {int(m.get('iterations', 0))} it"]
+        if rmae:
+            lines.append(f"rMAE {_sci(m.get('rmae'))}")
+        lines.append(f"loss {_sci(m.get('train_loss'))} / {_sci(m.get('test_loss'))}")
         head = TextArea(labels[case.role], textprops={"color": colors[case.role], "size": size + 0.5,
-                                                       "weight": "bold"})
-        body = TextArea(
-            f"{_details(cfg)}\n"
-            f"rMAE {_sci(m.get('rmae'))}, {int(m.get('iterations', 0))} it\n"
-            f"loss {_sci(m.get('train_loss'))} / {_sci(m.get('test_loss'))}",
-            textprops={"size": size, "linespacing": 1.2})
+                                                       "weight": "bold", "linespacing": 1.1})
+        body = TextArea("\n".join(lines), textprops={"size": size, "linespacing": 1.2})
         blocks.append(VPacker(children=[head, body], pad=0, sep=1, align="left"))
-    blocks.append(TextArea("loss: train / test", textprops={"size": size, "color": "0.35",
-                                                             "style": "italic"}))
+    blocks.append(TextArea("loss: final train / test", textprops={"size": size, "color": "0.35",
+                                                                   "style": "italic"}))
     box = AnchoredOffsetbox(loc="upper left", child=VPacker(children=blocks, pad=0, sep=4,
                                                             align="left"),
                             pad=0, borderpad=0, frameon=False, bbox_to_anchor=(0, 1),
@@ -559,7 +596,7 @@ def _metrics_panel(ax, cases: list[Case], labels: dict[str, str], colors: dict[s
 
 def _details(config: dict) -> str:
     nx, nt = config["grid"]
-    text = f"{config['precision'].upper()}, {nx}$\\times${nt} grid"
+    text = f"{config['precision'].upper()}, {nx}$\\times${nt}"
     if config["regularizer"] != "none":
         text += f", {_lambda_text(config['lambda'])}"
     return text
@@ -616,13 +653,13 @@ def fig1(runs: Mapping[str, Any], reference, png, pdf, style: Mapping[str, Any] 
         for row, case in ((0, failure), (1, regularized)):
             f = case.fields
             im = _map(axes[row, 1], f["u_pred"], f["x"], f["t"], pde, cmap=style["cmap"],
-                      norm=value_norm, title=f"{labels[case.role]}: $\\hat u$", tlabel=row == 1)
+                      norm=value_norm, title=_title(labels[case.role], "$\\hat u$"), tlabel=row == 1)
             rim = _map(axes[row, 2], _floored(f["residual"], res_norm), f["residual_x"],
                        f["residual_t"], pde, cmap=style["residual_cmap"], norm=res_norm,
-                       title=f"{labels[case.role]}: |residual|", tlabel=False)
+                       title=_title(labels[case.role], "|residual|"), tlabel=False)
             for ax in axes[row, 1:3]:
                 ax.title.set_color(colors[case.role])
-            _loss_panel(axes[row, 3], [case], labels, colors, f"{labels[case.role]}: loss")
+            _loss_panel(axes[row, 3], [case], labels, colors, _title(labels[case.role], "loss"))
             axes[row, 3].title.set_color(colors[case.role])
             fig.colorbar(im, ax=axes[row, 1], extend=extend, aspect=15, pad=0.02)
             fig.colorbar(rim, ax=axes[row, 2], extend=res_extend, aspect=15, pad=0.02)
@@ -677,12 +714,12 @@ def _solutions_block(fig, cases: list[Case], ref, labels, colors, style, *, pred
     for j, case in enumerate(cases, start=1):
         f = case.fields
         im = _map(axes[0, j], f["u_pred"], f["x"], f["t"], pde, cmap=style["cmap"], norm=value_norm,
-                  title=f"{labels[case.role]}", tlabel=False)
+                  title=_title(labels[case.role]), tlabel=False)
         eim = _map(axes[1, j], _floored(f["error"], err_norm), f["x"], f["t"], pde,
                    cmap=style["error_cmap"], norm=err_norm,
                    title=f"rMAE {_sci(case.metrics.get('rmae'))}", tlabel=j == 1)
         axes[0, j].title.set_color(colors[case.role])
-    _metrics_panel(axes[1, 0], cases, labels, colors)
+    _metrics_panel(axes[1, 0], cases, labels, colors, rmae=False)
     fig.colorbar(im, ax=list(axes[0, :]), extend=extend, label=f"{pred_title}", pad=0.01,
                  aspect=12)
     fig.colorbar(eim, ax=list(axes[1, 1:]), extend=err_extend, label="|error| $|\\hat u - u|$", pad=0.01,
@@ -720,10 +757,10 @@ def fig3(runs: Mapping[str, Any], reference, png, pdf, style: Mapping[str, Any] 
         x_coll = np.unique(np.asarray(sparse.run.points["domain"][:, 0], dtype=np.float64))
         for i, xc in enumerate(x_coll):
             ax.axvline(xc, color="0.6", lw=0.6, ls=":", zorder=0,
-                       label=f"collocation $x$ ({labels[sparse.role]})" if i == 0 else None)
+                       label=f"collocation $x$ of the {sparse.role} run" if i == 0 else None)
         for case in cases:
             ax.semilogy(x_line, _positive(lines[case.role]), color=colors[case.role],
-                        label=labels[case.role])
+                        label=_inline(labels[case.role]))
         ax.set_xlim(pde.x0, pde.x1)
         _style_x_axis(ax, ref.pde)
         ax.set_xlabel("$x$")
@@ -831,7 +868,7 @@ def fig6(runs: Mapping[str, Any], reference, png, pdf, style: Mapping[str, Any] 
         for case in cases:
             h = case.run.history
             ax_err.semilogy(h["iteration"], _positive(h["test_rmae"]), color=colors[case.role],
-                            label=labels[case.role])
+                            label=_inline(labels[case.role]))
         ax_err.set_xlabel("iteration")
         ax_err.set_ylabel("test rMAE")
         ax_err.set_title("relative mean absolute error (test points)")
@@ -844,7 +881,7 @@ def fig6(runs: Mapping[str, Any], reference, png, pdf, style: Mapping[str, Any] 
         for j, (ax, case) in enumerate(zip(axes, cases)):
             f = case.fields
             im = _map(ax, _floored(f["residual"], norm), f["residual_x"], f["residual_t"], case.pde,
-                      cmap=style["residual_cmap"], norm=norm, title=labels[case.role],
+                      cmap=style["residual_cmap"], norm=norm, title=_title(labels[case.role]),
                       tlabel=j == 0)
             ax.title.set_color(colors[case.role])
         bottom.colorbar(im, ax=list(axes), extend=extend, label="|residual|", pad=0.01, aspect=12)

@@ -64,20 +64,73 @@ def reference_of(experiment):
 
 
 def cluster_resources(experiment, seeds=1):
-    """Slurm resources of a training job: FP64 to the A100 nodes, FP32 to any GPU.
+    """Slurm resources of one training job (config.yaml `cluster:`).
 
-    Runtime scales with max_iters x points (x3 for double PINN), memory with points.
+    FP64 runs get `cluster.fp64` (by default an A100: gres gpu:a100:1), FP32 runs
+    `cluster.fp32` (any GPU: gres gpu:1); `cluster.account` becomes slurm_account.
+    Runtime (minutes) scales with max_iters x points (x3 for double PINN, x seeds for a
+    batched job), memory (MB) with points x width x depth. A key whose value is empty
+    ("" or null) is left out, so it never reaches sbatch (the Slurm plugin would pass
+    an empty constraint as `-C ''`).
     """
     cfg = EXPERIMENTS[experiment]
-    cluster = config.get("cluster", {})
-    kind = cluster.get(cfg["precision"], {})
+    cluster = config.get("cluster") or {}
     nx, nt = cfg["grid"]
     points = nx * nt + cfg["n_initial"] + cfg["n_boundary"]
-    cost = cfg["max_iters"] * max(points, 1000) * (3 if cfg["regularizer"] == "double" else 1) * seeds
-    minutes = cluster.get("minutes_per_giga_point_iteration", 2.0) * cost / 1e9
-    runtime = int(min(max(minutes * cluster.get("runtime_safety", 1.5), 10), cluster.get("max_runtime", 2880)))
+    cost = (
+        cfg["max_iters"]
+        * max(points, cluster.get("min_points", 2000))
+        * (3 if cfg["regularizer"] == "double" else 1)
+        * seeds
+    )
+    minutes = cluster.get("minutes_per_giga_point_iteration", 10.0) * cost / 1e9 * cluster.get("runtime_safety", 2.0)
+    runtime = int(min(max(minutes, cluster.get("min_runtime", 10)), cluster.get("max_runtime", 2880)))
+    values = points * cfg["width"] * cfg["depth"] * seeds / 1e6
+    mem_mb = int(cluster.get("mem_mb_base", 4000) + cluster.get("mem_mb_per_mega_value", 16) * values)
+    slurm = {"slurm_account": cluster.get("account"), **(cluster.get(cfg["precision"]) or {})}
     return {
         "runtime": runtime,
-        "mem_mb": int(2000 + 2 * points * cfg["width"] * cfg["depth"] * 8 / 1e6 * seeds),
-        **{k: v for k, v in kind.items() if v not in ("", None)},
+        "mem_mb": mem_mb,
+        **{k: v for k, v in slurm.items() if v not in ("", None)},
     }
+
+
+def table_evals(wc=None):
+    return [run_path(row["experiment"], s, "eval") for row in config["table1"]["rows"] for s in SEEDS[row["experiment"]]]
+
+
+def table_args():
+    return " ".join(
+        "--row '{}={}'".format(
+            row["method"], ",".join(run_path(row["experiment"], s, "eval") for s in SEEDS[row["experiment"]])
+        )
+        for row in config["table1"]["rows"]
+    )
+
+
+def figure_seed(experiment):
+    seed = config["figures"].get("seed", 0)
+    return seed if seed in SEEDS[experiment] else SEEDS[experiment][0]
+
+
+def figure_inputs(wc):
+    roles = config["figures"]["panels"][wc.figure]
+    files = {}
+    for role, name in roles.items():
+        files[f"{role}_run"] = run_path(name, figure_seed(name))
+        files[f"{role}_eval"] = run_path(name, figure_seed(name), "eval")
+        files[f"{role}_reference"] = reference_of(name)
+    return files
+
+
+def figure_args(wc):
+    roles = config["figures"]["panels"][wc.figure]
+    args = []
+    for role, name in sorted(roles.items()):
+        seed = figure_seed(name)
+        args.append(f"--run {role}={run_path(name, seed)}:{run_path(name, seed, 'eval')}")
+    pdes = sorted({EXPERIMENTS[name]["pde"] for name in roles.values()})
+    args += [f"--reference {pde}=data/reference/{pde}.h5" for pde in pdes]
+    style = config["figures"].get("style", {})
+    args += [f"--style {k}={v}" for k, v in sorted(style.items())]
+    return " ".join(args)

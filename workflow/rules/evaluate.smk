@@ -10,6 +10,8 @@ rule evaluate:
             + ["--residual-grid {}x{}".format(*config["evaluation"].get("residual_grid", [256, 256]))]
         ),
         code=CODE["evaluate"],
+    conda:
+        "../../environment.yml"
     log:
         "logs/evaluate/{experiment}/seed{seed}.log",
     localrule: True

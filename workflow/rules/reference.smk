@@ -7,6 +7,8 @@ rule reference:
             + [f"--set {k}={v}" for k, v in sorted(config["reference"].get(wc.pde, {}).items())]
         ),
         code=CODE["reference"],
+    conda:
+        "../../environment.yml"
     log:
         "logs/reference/{pde}.log",
     localrule: True

@@ -6,13 +6,20 @@ if not BATCH:
         params:
             config=lambda wc: run_json(wc.experiment, wc.seed),
             code=CODE["train"],
+        conda:
+            "../../environment.yml"
         log:
             "logs/train/{experiment}/seed{seed}.log",
         resources:
-            **{k: (lambda wc, k=k: cluster_resources(wc.experiment)[k]) for k in ("runtime", "mem_mb")},
-            slurm_partition=lambda wc: cluster_resources(wc.experiment).get("slurm_partition", ""),
-            gres=lambda wc: cluster_resources(wc.experiment).get("gres", ""),
-            constraint=lambda wc: cluster_resources(wc.experiment).get("constraint", ""),
+            # Slurm routing (config.yaml `cluster:`): a key unset for this job's precision
+            # evaluates to None, which Snakemake drops, so sbatch never sees an empty value.
+            **{
+                k: (lambda wc, k=k: cluster_resources(wc.experiment).get(k))
+                for k in dict.fromkeys(
+                    ["runtime", "mem_mb", "slurm_account"]
+                    + [key for kind in ("fp32", "fp64") for key in ((config.get("cluster") or {}).get(kind) or {})]
+                )
+            },
         shell:
             "pinnfail train --config-json '{params.config}' --out {output} > {log} 2>&1"
 
@@ -29,9 +36,12 @@ else:
                 config=run_json(_name, _seeds[0]),
                 seeds=" ".join(map(str, _seeds)),
                 code=CODE["train"],
+            conda:
+                "../../environment.yml"
             log:
                 f"logs/train/{_name}/batch.log",
             resources:
-                **{k: v for k, v in cluster_resources(_name, len(_seeds)).items()},
+                # Slurm routing for the whole batch (empty values already left out).
+                **cluster_resources(_name, len(_seeds)),
             shell:
                 "pinnfail train --config-json '{params.config}' --seeds {params.seeds} --outs {output} > {log} 2>&1"

@@ -1,0 +1,244 @@
+"""Slurm routing of the training jobs and the project's Slurm profile.
+
+* Dry runs (no Slurm needed, part of the default run): with the shipped config.yaml every
+  FP64 training job asks for an A100 (gres gpu:a100:1, partition gpu), every FP32 job for
+  a generic GPU (gres gpu:1), in both the per-seed and the batched (batch_seeds) form;
+  no empty resource (constraint "", account "") is set; local rules get no GPU.
+* ``@pytest.mark.cluster`` (``pytest -m cluster``): a real single-node Slurm
+  (tests/slurm/start.sh) runs the tiny preset tests/data/cluster.yaml through
+  ``snakemake --profile slurm``; the jobs Slurm recorded must carry the configured
+  partition/gres, and the evaluation metrics must equal a local ``--cores 2`` run's.
+"""
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PRESET = Path("tests/data/cluster.yaml")
+TARGETS = ["results/table1.csv"]
+SNAKEMAKE_TIMEOUT_S = 900
+EXPECTED = {  # what the tiny preset routes where, as `scontrol show job` reports it
+    "fp64": {"Partition": "gpu", "TresPerNode": "gres:gpu:a100:1"},
+    "fp32": {"Partition": "gpu", "TresPerNode": "gres:gpu:titanrtx:1"},
+}
+A100 = "a100"
+
+
+def _env():
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    return env
+
+
+def _snakemake():
+    exe = shutil.which("snakemake", path=_env()["PATH"])
+    return [exe] if exe else [sys.executable, "-m", "snakemake"]
+
+
+def copy_workflow(dest: Path) -> Path:
+    """The workflow as a user checks it out: Snakefile, config files, workflow/, ./slurm link."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("Snakefile", "config.yaml", "environment.yml"):  # environment.yml: rules' conda:
+        if (ROOT / name).exists() or name != "environment.yml":
+            shutil.copy2(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "workflow", dest / "workflow", symlinks=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    os.symlink(os.readlink(ROOT / "slurm"), dest / "slurm")
+    (dest / PRESET).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ROOT / PRESET, dest / PRESET)
+    return dest
+
+
+def run(cmd, cwd, timeout=SNAKEMAKE_TIMEOUT_S + 60):
+    proc = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+# --------------------------------------------------------------------------- dry runs
+
+
+def test_profile_link_resolves():
+    link = ROOT / "slurm"
+    assert link.is_symlink() and os.readlink(link) == "workflow/profiles/slurm"
+    profile = yaml.safe_load((link / "config.yaml").read_text())
+    assert profile["executor"] == "slurm"
+    assert profile["restart-times"] >= 1
+    assert profile["slurm-keep-successful-logs"] is True
+
+
+def dry_run_jobs(workdir, *args):
+    """[(rule, wildcards/outputs text, {resource: value})] of a ``snakemake -n`` run."""
+    rc, out = run([*_snakemake(), "-n", "--nocolor", *TARGETS, *args], workdir, timeout=300)
+    assert rc == 0, out[-3000:]
+    jobs, current = [], None
+    for line in out.splitlines():
+        m = re.match(r"^(?:local)?rule (\w+):$", line)
+        if m:
+            current = [m.group(1), "", {}]
+            jobs.append(current)
+        elif current and line.strip().startswith(("output:", "wildcards:")):
+            current[1] += line.strip() + " "
+        elif current and line.strip().startswith("resources:"):
+            items = line.strip()[len("resources:"):].split(", ")
+            current[2] = dict(item.strip().split("=", 1) for item in items if "=" in item)
+    return jobs
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["per_seed", "batch_seeds"])
+def test_default_config_routing_dry_run(tmp_path, batch):
+    """The shipped config.yaml: FP64 -> A100, FP32 -> any GPU, nothing empty reaches sbatch."""
+    work = copy_workflow(tmp_path / "wf")
+    config = yaml.safe_load((work / "config.yaml").read_text())
+    fp64 = config["cluster"]["fp64"]
+    assert fp64["gres"] == "gpu:a100:1" and config["cluster"]["fp32"]["gres"] == "gpu:1"
+    jobs = dry_run_jobs(work, "--config", f"batch_seeds={batch}")
+    train = [j for j in jobs if j[0].startswith("train")]
+    assert train and all((rule == "train") != batch for rule, _, _ in train)
+    for rule, where, res in jobs:
+        assert "constraint" not in res and "slurm_account" not in res, (rule, res)
+        assert all(v.strip() not in ("", "''") for v in res.values()), (rule, res)
+        if not rule.startswith("train"):
+            assert "gres" not in res and "slurm_partition" not in res, (rule, res)
+            continue
+        experiment = rule[len("train_batch_"):] if batch else re.search(r"experiment=(\w+),", where).group(1)
+        precision = config["experiments"][experiment]["precision"]
+        assert res.get("gres") == config["cluster"][precision]["gres"], (rule, where, res)
+        assert res.get("slurm_partition") == config["cluster"][precision]["slurm_partition"], (rule, res)
+        assert (A100 in res["gres"]) == (precision == "fp64"), (rule, res)
+        assert int(res["runtime"]) >= config["cluster"]["min_runtime"] and int(res["mem_mb"]) > 0
+
+
+# --------------------------------------------------------------------------- real Slurm
+
+
+def _slurm_skip_reason():
+    if os.geteuid() != 0:
+        return "needs root (tests/slurm/start.sh starts munged/slurmctld/slurmd)"
+    have_slurm = all(shutil.which(b) for b in ("slurmctld", "slurmd", "munged", "sbatch"))
+    if not have_slurm and not shutil.which("apt-get"):
+        return "Slurm is not installed and apt-get is unavailable to install it"
+    if not shutil.which("timeout"):
+        return "needs coreutils timeout (a hung Slurm plugin never exits)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def slurm_cluster():
+    reason = _slurm_skip_reason()
+    if reason:
+        pytest.skip(f"local Slurm test cluster unavailable: {reason}")
+    proc = subprocess.run(["bash", str(ROOT / "tests/slurm/start.sh")], capture_output=True, text=True, timeout=300)
+    try:
+        if proc.returncode != 0:
+            pytest.fail(f"tests/slurm/start.sh failed (rc {proc.returncode}):\n{proc.stdout}{proc.stderr}")
+        yield
+    finally:
+        subprocess.run(["bash", str(ROOT / "tests/slurm/stop.sh")], capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def pipeline_runs(slurm_cluster, tmp_path_factory):
+    """The tiny preset through Slurm (profile slurm) and locally, side by side."""
+    base = tmp_path_factory.mktemp("cluster")
+    on_slurm = copy_workflow(base / "slurm_run")
+    local = copy_workflow(base / "local_run")
+    kill = ["timeout", "-s", "KILL", str(SNAKEMAKE_TIMEOUT_S)]
+    slurm_cmd = [*kill, *_snakemake(), "--profile", "slurm", "--slurm-status-command", "squeue",
+                 "--slurm-init-seconds-before-status-checks", "2", "--nocolor",
+                 *TARGETS, "--configfile", str(PRESET)]
+    local_cmd = [*kill, *_snakemake(), "--cores", "2", "--nocolor", *TARGETS, "--configfile", str(PRESET)]
+    with ThreadPoolExecutor(2) as pool:
+        slurm_future = pool.submit(run, slurm_cmd, on_slurm)
+        local_future = pool.submit(run, local_cmd, local)
+        (slurm_rc, slurm_out), (local_rc, local_out) = slurm_future.result(), local_future.result()
+    assert slurm_rc == 0, f"snakemake --profile slurm: rc {slurm_rc} (-9: killed by timeout)\n{slurm_out[-6000:]}"
+    assert local_rc == 0, f"local snakemake: rc {local_rc}\n{local_out[-6000:]}"
+    return {"slurm": on_slurm, "local": local, "slurm_log": slurm_out}
+
+
+def preset_runs():
+    """{(experiment, seed): precision} of the tiny preset's training runs."""
+    spec = yaml.safe_load((ROOT / PRESET).read_text())["experiments"]
+    return {(name, seed): e["precision"] for name, e in spec.items() for seed in e["seeds"]}
+
+
+def scontrol_job(jobid: str) -> dict:
+    out = subprocess.run(["scontrol", "show", "job", "-o", jobid], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, f"scontrol show job {jobid}: {out.stderr}"
+    fields = {}
+    for token in out.stdout.split():
+        key, _, value = token.partition("=")
+        fields.setdefault(key, value)
+    return fields
+
+
+def slurm_jobs(workdir: Path) -> dict:
+    """{(experiment, seed): [scontrol fields of each attempt]} of the Slurm jobs this run submitted.
+
+    The plugin keeps every job's log as .snakemake/slurm_logs/rule_<rule>/<wildcards>/<jobid>.log
+    and sets the job comment to rule_<rule>_wildcards_<experiment>_<seed>.
+    """
+    logs = sorted((workdir / ".snakemake/slurm_logs").rglob("*.log"))
+    assert logs, "no Slurm job logs: nothing was submitted to Slurm"
+    comments = {f"rule_train_wildcards_{name}_{seed}": (name, seed) for name, seed in preset_runs()}
+    jobs = {}
+    for log in logs:
+        fields = scontrol_job(log.stem)
+        assert fields.get("Comment") in comments, (
+            f"Slurm job {log.stem} ({log.relative_to(workdir)}, comment {fields.get('Comment')!r}) "
+            "is not a training job of the preset: only training jobs may leave the submit host"
+        )
+        jobs.setdefault(comments[fields["Comment"]], []).append(fields)
+    return jobs
+
+
+@pytest.mark.cluster
+def test_training_jobs_routed_by_precision(pipeline_runs):
+    log = pipeline_runs["slurm_log"]
+    assert "Using profile slurm" in log, log[:2000]
+    jobs = slurm_jobs(pipeline_runs["slurm"])
+    runs = preset_runs()
+    assert set(jobs) == set(runs), f"Slurm jobs for {sorted(jobs)}, expected {sorted(runs)}"
+    assert {"fp32", "fp64"} <= set(runs.values())
+    problems = []
+    for (name, seed), attempts in sorted(jobs.items()):
+        precision = runs[name, seed]
+        for job in attempts:
+            got = {key: job.get(key) for key in EXPECTED[precision]}
+            where = f"{precision} job {name} seed {seed} (Slurm job {job['JobId']})"
+            if got != EXPECTED[precision]:
+                problems.append(f"{where}: {got}, expected {EXPECTED[precision]}")
+            if precision == "fp32" and A100 in job.get("TresPerNode", "") + job.get("TresPerJob", ""):
+                problems.append(f"{where} asked for an A100: TresPerNode={job.get('TresPerNode')}")
+            if job.get("Features") not in ("(null)", None):
+                problems.append(f"{where}: constraint {job.get('Features')!r} (none configured)")
+            if job.get("Account") != "pinnfail_test":
+                problems.append(f"{where}: account {job.get('Account')!r}, expected 'pinnfail_test'")
+        if attempts[-1].get("JobState") != "COMPLETED":
+            problems.append(f"{name} seed {seed}: last Slurm job state {attempts[-1].get('JobState')}")
+    assert not problems, "Slurm routing:\n" + "\n".join(problems)
+
+
+@pytest.mark.cluster
+def test_cluster_artifacts_equal_local(pipeline_runs):
+    from pinnfail.evaluate import read_metrics
+
+    for (name, seed), precision in sorted(preset_runs().items()):
+        path = f"results/runs/{name}/seed{seed}/eval.h5"
+        on_slurm = read_metrics(pipeline_runs["slurm"] / path)
+        local = read_metrics(pipeline_runs["local"] / path)
+        assert on_slurm["iterations"] == local["iterations"], path
+        rel = 1e-10 if precision == "fp64" else 1e-5
+        for key in ("rmae", "train_loss", "test_loss"):
+            assert math.isclose(on_slurm[key], local[key], rel_tol=rel, abs_tol=1e-14), (
+                f"{path} {key}: Slurm {on_slurm[key]!r} vs local {local[key]!r}"
+            )
+    assert (pipeline_runs["slurm"] / "results/table1.csv").is_file()

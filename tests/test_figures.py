@@ -1,0 +1,245 @@
+"""Figures: every figure is drawn from small real runs (a few L-BFGS iterations of
+tiny networks) into a PNG and a PDF; bad input is a ValueError and leaves nothing.
+
+The runs are made once per module: one batched ``train`` call per equation (the
+seeds of a batch stand in for the roles of a figure; a figure does not care
+which regularizer a role's run used, only its labels do).
+"""
+import argparse
+import os
+from pathlib import Path
+
+import matplotlib.image
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from pinnfail import figures
+from pinnfail.evaluate import evaluate, write_evaluation
+from pinnfail.reference import compute_reference, write_reference
+from pinnfail.train import train
+
+TINY = {
+    "grid": [6, 6], "n_initial": 12, "n_boundary": 12, "n_test_domain": 100, "n_test_line": 20,
+    "depth": 1, "width": 8, "memory": 5, "max_iters": 20, "log_every": 10, "stop_window": 0,
+    "checkpoint_every": 0,
+}
+REFERENCE_SETTINGS = {
+    "convection": {"nx": 64, "nt": 33},
+    "reaction": {"nx": 48, "nt": 25},
+    "wave": {"nx": 48, "nt": 33},
+    "allen_cahn": {"nx": 64, "nt": 21, "modes": 256},
+}
+# one batch (one compilation) per equation; each seed is one run
+BATCHES = {
+    "convection": ({"pde": "convection", "precision": "fp32"}, 4),
+    "wave": ({"pde": "wave", "precision": "fp64"}, 3),
+    "allen_cahn": ({"pde": "allen_cahn", "precision": "fp32", "regularizer": "l1", "lambda": 1e-4}, 3),
+    "reaction": ({"pde": "reaction", "precision": "fp64", "regularizer": "double", "lambda": 1e-4}, 1),
+}
+
+
+def make_inputs(root: Path) -> dict:
+    """References, runs and evaluations under ``root``; returns the arguments of every
+    figure as {name: (runs, reference(s))}."""
+    root.mkdir(parents=True, exist_ok=True)
+    refs, pairs = {}, {}
+    for pde, settings in REFERENCE_SETTINGS.items():
+        refs[pde] = root / f"ref_{pde}.h5"
+        write_reference(refs[pde], compute_reference(pde, None, settings))
+    for pde, (config, n) in BATCHES.items():
+        outs = [root / f"{pde}_{seed}.run.h5" for seed in range(n)]
+        train({**TINY, **config}, seeds=list(range(n)), outs=outs, progress=False)
+        for seed, out in enumerate(outs):
+            ev = root / f"{pde}_{seed}.eval.h5"
+            write_evaluation(ev, evaluate(out, refs[pde], residual_grid=(32, 32)))
+            pairs[pde, seed] = (str(out), str(ev))
+    c, w, a = (lambda s, p=p: pairs[p, s] for p in ("convection", "wave", "allen_cahn"))
+    return {
+        "fig1": ({"failure": c(0), "regularized": c(1)}, refs["convection"]),
+        "fig3": ({"sparse": w(0), "dense": w(1), "regularized": w(2)}, refs["wave"]),
+        "fig4": ({"fp32": a(0), "fp64": a(1), "double": a(2)}, refs["allen_cahn"]),
+        "fig5": ({"convection": c(0), "reaction": pairs["reaction", 0], "wave": w(2),
+                  "allen_cahn": a(2)}, dict(refs)),
+        "fig6": ({"none": c(0), "l2": c(1), "l1": c(2), "double": c(3)}, refs["convection"]),
+    }
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    return make_inputs(tmp_path_factory.mktemp("figure_inputs"))
+
+
+def draw(inputs, name, out: Path, style=None):
+    runs, refs = inputs[name]
+    return figures.FIGURES[name](runs, refs, out / f"{name}.png", out / f"{name}.pdf", style)
+
+
+def check_outputs(out: Path, name: str, width_in=7.0, dpi=150) -> np.ndarray:
+    png, pdf = out / f"{name}.png", out / f"{name}.pdf"
+    assert png.stat().st_size > 10_000 and pdf.stat().st_size > 5_000
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    image = matplotlib.image.imread(png)
+    height, width = image.shape[:2]
+    assert abs(width - width_in * dpi) <= 2
+    assert 0.4 * width <= height <= 0.85 * width  # landscape figures of paper width
+    assert image.std() > 0.05  # not blank
+    assert sorted(p.name for p in out.iterdir()) == sorted([png.name, pdf.name])  # no temp files
+    assert oct(png.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+    return image
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@pytest.mark.parametrize("name", sorted(figures.FIGURES))
+def test_each_figure_writes_png_and_pdf(inputs, tmp_path, name):
+    out = tmp_path / "new" / "folder"  # parent folders are created
+    result = draw(inputs, name, out)
+    assert result == {"figure": name, "png": str(out / f"{name}.png"), "pdf": str(out / f"{name}.pdf")}
+    check_outputs(out, name)
+
+
+def test_style_sets_size_and_is_checked(inputs, tmp_path):
+    draw(inputs, "fig5", tmp_path, {"width": 5.0, "dpi": 60, "font_size": 6, "cmap": "coolwarm"})
+    check_outputs(tmp_path, "fig5", width_in=5.0, dpi=60)
+    for bad in ({"colour": "red"}, {"dpi": -1}, {"cmap": "no_such_map"}, {"width": "wide"},
+                {"snap_time_slice": "maybe"}):
+        with pytest.raises(ValueError, match="style"):
+            figures.resolve_style(bad)
+
+
+def test_time_slice_outside_the_domain_is_an_error(inputs, tmp_path):
+    with pytest.raises(ValueError, match="time_slice"):
+        draw(inputs, "fig3", tmp_path, {"time_slice": 2.0})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_time_slice_snaps_to_a_training_time(inputs, tmp_path):
+    runs, _ = inputs["fig3"]
+    from pinnfail.evaluate import Run
+
+    sparse = figures.Case("sparse", Run.read(runs["sparse"][0]), {}, {})
+    times = np.unique(sparse.run.points["domain"][:, 1])  # 6 training times: 0, 0.2, ...
+    style = figures.resolve_style({"time_slice": 0.5})
+    t, note = figures._time_slice(style, sparse)
+    assert t in times and abs(t - 0.5) == pytest.approx(np.min(np.abs(times - 0.5))) and note
+    style = figures.resolve_style({"time_slice": 0.5, "snap_time_slice": "false"})
+    assert figures._time_slice(style, sparse) == (0.5, "")
+
+
+@pytest.mark.parametrize("name", sorted(figures.FIGURES))
+def test_bad_roles_raise_and_write_nothing(inputs, tmp_path, name):
+    runs, refs = inputs[name]
+    out = tmp_path / "out"
+    png, pdf = out / "f.png", out / "f.pdf"
+    fn = figures.FIGURES[name]
+    with pytest.raises(ValueError, match="unknown role.*allowed"):
+        fn({**runs, "bogus": next(iter(runs.values()))}, refs, png, pdf)
+    first = next(iter(runs))
+    with pytest.raises(ValueError, match=f"missing role.*{first}"):
+        fn({k: v for k, v in runs.items() if k != first}, refs, png, pdf)
+    assert not out.exists()
+
+
+def test_bad_files_raise_and_write_nothing(inputs, tmp_path):
+    runs, ref = inputs["fig1"]
+    png, pdf = tmp_path / "f.png", tmp_path / "f.pdf"
+    missing = str(tmp_path / "missing.h5")
+    cases = [
+        ({**runs, "failure": (missing, runs["failure"][1])}, ref, "does not exist"),
+        ({**runs, "failure": (runs["failure"][0], missing)}, ref, "does not exist"),
+        ({**runs, "failure": runs["failure"][0]}, ref, "pair"),
+        (runs, missing, "does not exist"),
+        # an evaluation of another run (seed 1's for seed 0's run)
+        ({**runs, "failure": (runs["failure"][0], runs["regularized"][1])}, ref, "another run"),
+        # a reference of another equation
+        (runs, inputs["fig4"][1], "reference is for"),
+        # a run file where an evaluation file belongs
+        ({**runs, "failure": (runs["failure"][0], runs["failure"][0])}, ref, "not an evaluation"),
+    ]
+    other_beta = tmp_path.parent / f"{tmp_path.name}_beta30.h5"  # outside tmp_path: see below
+    write_reference(other_beta, compute_reference("convection", {"beta": 30.0},
+                                                  REFERENCE_SETTINGS["convection"]))
+    cases.append((runs, other_beta, r"parameters differ.*\['beta'\]"))
+    for bad_runs, bad_ref, message in cases:
+        with pytest.raises(ValueError, match=message):
+            figures.fig1(bad_runs, bad_ref, png, pdf)
+    with pytest.raises(ValueError, match="must end in .pdf"):
+        figures.fig1(runs, ref, png, tmp_path / "f.png")
+    five_runs, five_refs = inputs["fig5"]
+    with pytest.raises(ValueError, match="missing.*allen_cahn"):
+        figures.fig5(five_runs, {k: v for k, v in five_refs.items() if k != "allen_cahn"}, png, pdf)
+    with pytest.raises(ValueError, match="'wave' run.*reaction"):  # a run under another pde's role
+        figures.fig5({**five_runs, "reaction": five_runs["wave"]}, five_refs, png, pdf)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failure_while_saving_leaves_nothing_behind(inputs, tmp_path, monkeypatch):
+    runs, ref = inputs["fig1"]
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "f.png").write_bytes(b"previous")
+    real_savefig = Figure.savefig
+
+    def savefig(self, fname, *args, format=None, **kwargs):
+        if format == "pdf":
+            raise RuntimeError("disk full")
+        return real_savefig(self, fname, *args, format=format, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    with pytest.raises(RuntimeError, match="disk full"):
+        figures.fig1(runs, ref, old / "f.png", tmp_path / "new" / "deeper" / "f.pdf")
+    # the old PNG is untouched, no temporary file, no new folder
+    assert (old / "f.png").read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["f.png", "old"]
+
+
+def cli(argv):
+    parser = argparse.ArgumentParser(prog="pinnfail")
+    figures.add_figure_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+def test_command_line(inputs, tmp_path, capsys):
+    runs, refs = inputs["fig5"]
+    argv = ["figure", "fig5", "--png", str(tmp_path / "fig5.png"), "--pdf", str(tmp_path / "fig5.pdf"),
+            "--style", "dpi=100", "--style", "width=6"]
+    for role, (run, ev) in runs.items():
+        argv += ["--run", f"{role}={run}:{ev}"]
+    for pde, path in refs.items():
+        argv += ["--reference", f"{pde}={path}"]
+    cli(argv)
+    assert '"figure": "fig5"' in capsys.readouterr().out
+    check_outputs(tmp_path, "fig5", width_in=6, dpi=100)
+
+    runs, ref = inputs["fig1"]
+    base = ["figure", "fig1", "--style", "dpi=40", "--png", str(tmp_path / "a" / "f.png"), "--pdf", str(tmp_path / "a" / "f.pdf"),
+            "--reference", str(ref)]
+    good = [f"--run=failure={runs['failure'][0]}:{runs['failure'][1]}",
+            f"--run=regularized={runs['regularized'][0]}:{runs['regularized'][1]}"]
+    bad = {
+        "unknown role": good + ["--run", f"bogus={runs['failure'][0]}:{runs['failure'][1]}"],
+        "given twice": good + [good[0]],
+        "RUN_H5:EVAL_H5": good[:1] + ["--run", f"regularized={runs['regularized'][0]}"],
+        "unknown key": good + ["--style", "colour=red"],
+        "unknown figure": good,
+    }
+    for message, extra in bad.items():
+        argv = base + extra
+        if message == "unknown figure":
+            argv[1] = "fig2"
+        with pytest.raises(ValueError, match=message):
+            cli(argv)
+    assert not (tmp_path / "a").exists()
+    with pytest.raises(ValueError, match="is for 'convection', not 'wave'"):
+        cli(base[:-2] + ["--reference", f"wave={ref}"] + good)
+    with pytest.raises(ValueError, match="one reference"):
+        cli(base + ["--reference", f"convection={ref}"] + good)
+    assert not (tmp_path / "a").exists()
+    cli(base[:-2] + ["--reference", f"convection={ref}"] + good)
+    assert (tmp_path / "a" / "f.png").exists() and (tmp_path / "a" / "f.pdf").exists()
