@@ -50,12 +50,12 @@ def grad(out, inp):
     return torch.autograd.grad(out.sum(), inp, create_graph=True)[0]
 
 
-def build_problem(case, dtype=None):
+def build_problem(case, dtype=None, device="cpu"):
     """Training points of a case as (N, 1) tensors, plus its dtype and double-PINN lambda."""
     case_dtype, n, n_init, n_bnd, lam = CASES[case]
     dtype = dtype or case_dtype
-    xs = torch.linspace(0, X_MAX, n, dtype=dtype)
-    ts = torch.linspace(0, T_MAX, n, dtype=dtype)
+    xs = torch.linspace(0, X_MAX, n, dtype=dtype, device=device)
+    ts = torch.linspace(0, T_MAX, n, dtype=dtype, device=device)
     xd, td = torch.meshgrid(xs, ts, indexing="ij")
     col = lambda v: v.reshape(-1, 1).requires_grad_(lam is not None)  # noqa: E731
     return {
@@ -64,8 +64,8 @@ def build_problem(case, dtype=None):
         "lam": lam,
         "x_dom": xd.reshape(-1, 1).requires_grad_(True),
         "t_dom": td.reshape(-1, 1).requires_grad_(True),
-        "x_init": col(torch.linspace(0, X_MAX, n_init, dtype=dtype)),
-        "t_bnd": col(torch.linspace(0, T_MAX, n_bnd, dtype=dtype)),
+        "x_init": col(torch.linspace(0, X_MAX, n_init, dtype=dtype, device=device)),
+        "t_bnd": col(torch.linspace(0, T_MAX, n_bnd, dtype=dtype, device=device)),
     }
 
 
@@ -89,15 +89,17 @@ def loss_fn(net, p):
     return loss
 
 
-def benchmark(case, iters, dtype=None, seed=0, threads=None, n_loss_grad=50):
+def benchmark(case, iters, dtype=None, seed=0, threads=None, n_loss_grad=50, device="cpu"):
     """Time `iters` L-BFGS iterations from initialization (after a loss+grad warm-up).
 
     threads: torch CPU threads, default all cores available to this process.
+    device: "cpu" or "cuda" (timings then synchronize the device).
     """
     torch.set_num_threads(threads or len(os.sched_getaffinity(0)))
     torch.manual_seed(seed)
-    p = build_problem(case, dtype)
-    net = mlp(p["dtype"])
+    p = build_problem(case, dtype, device)
+    net = mlp(p["dtype"]).to(device)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     params = list(net.parameters())
 
     def loss_and_grad():
@@ -109,9 +111,11 @@ def benchmark(case, iters, dtype=None, seed=0, threads=None, n_loss_grad=50):
 
     for _ in range(5):  # warm-up
         loss_and_grad()
+    sync()
     t0 = time.perf_counter()
     for _ in range(n_loss_grad):
         loss_and_grad()
+    sync()
     loss_grad_per_s = n_loss_grad / (time.perf_counter() - t0)
 
     opt = torch.optim.LBFGS(
@@ -129,10 +133,12 @@ def benchmark(case, iters, dtype=None, seed=0, threads=None, n_loss_grad=50):
         if n_iter == done:  # gradient exactly zero: L-BFGS makes no progress
             break
         done = n_iter
+    sync()
     seconds = time.perf_counter() - t0
     evals = opt.state[opt._params[0]]["func_evals"]
     return {
         "case": case,
+        "device": str(device),
         "threads": torch.get_num_threads(),
         "iterations": done,
         "func_evals": evals,

@@ -159,3 +159,17 @@ def test_bad_config_stops_with_the_field_named(tmp_path, edit, message):
 def test_lint_is_clean():
     proc = subprocess.run([*SNAKEMAKE, "--lint"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_batch_seeds_switch_plans_one_job_per_experiment(tmp_path):
+    work = copy_workflow(tmp_path / "wf")
+    preset = tiny_preset()
+    preset["batch_seeds"] = True
+    preset["experiments"]["conv_l2_fp32"]["seeds"] = [0, 1, 2]
+    (work / "batch.yaml").write_text(yaml.safe_dump(preset))
+    proc = snakemake(work, "-n", "--configfile", "batch.yaml", "results/runs/conv_l2_fp32/seed2/eval.h5")
+    text = proc.stdout + proc.stderr
+    assert "rule train_batch_conv_l2_fp32:" in text
+    assert "--seeds 0 1 2" in text or re.search(r"output: results/runs/conv_l2_fp32/seed0/run\.h5, "
+                                                r"results/runs/conv_l2_fp32/seed1/run\.h5, "
+                                                r"results/runs/conv_l2_fp32/seed2/run\.h5", text)

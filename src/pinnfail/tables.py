@@ -15,7 +15,7 @@ from .evaluate import read_metrics
 COLUMNS = (
     "equation", "method", "precision", "N", "loss_mean", "loss_std", "rmae_mean", "rmae_std",
     "rrmse_mean", "rrmse_std", "n_seeds", "iterations_mean", "wall_time_s_mean",
-    "test_train_ratio_mean", "failure_mode", "stop_reasons", "source", "citation",
+    "test_train_ratio_mean", "max_term_ratio_mean", "failure_mode", "stop_reasons", "source", "citation",
 )
 EQUATION_ORDER = ("convection", "reaction", "wave", "allen_cahn")
 SOURCE_ORDER = ("literature", "paper", "pipeline")
@@ -50,6 +50,7 @@ def pipeline_row(method: str, eval_paths) -> dict:
         iterations_mean=float(np.mean([m["iterations"] for m in metrics])),
         wall_time_s_mean=float(np.mean([m["wall_time_s"] for m in metrics])),
         test_train_ratio_mean=float(np.mean([m["test_train_ratio"] for m in metrics])),
+        max_term_ratio_mean=float(np.mean([m["max_term_test_train_ratio"] for m in metrics])),
         failure_mode=f"{sum(flags)}/{len(flags)}",
         stop_reasons=";".join(sorted({m["stop_reason"] for m in metrics})),
         source="pipeline",

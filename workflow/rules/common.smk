@@ -5,6 +5,7 @@ import json
 from pinnfail.config import ConfigError, run_config
 from pinnfail.io import source_hash
 from pinnfail.pdes import PDES
+from pinnfail.study import expand_study
 
 CODE = {
     "reference": source_hash("pdes", "reference", "io"),
@@ -12,6 +13,7 @@ CODE = {
     "evaluate": source_hash("evaluate", "reference", "model", "pdes"),
     "table": source_hash("tables", "evaluate"),
     "figures": source_hash("figures", "evaluate"),
+    "study": source_hash("study", "evaluate"),
 }
 
 
@@ -27,6 +29,15 @@ def _experiment_config(name, spec):
 
 EXPERIMENTS = {name: _experiment_config(name, spec) for name, spec in config["experiments"].items()}
 SEEDS = {name: list(spec["seeds"]) for name, spec in config["experiments"].items()}
+
+# Regularizer studies: every variant becomes an experiment named <study>__<variant>.
+STUDIES = {}
+for _study, _spec in config.get("study", {}).items():
+    STUDIES[_study] = expand_study(_spec)
+    for _variant, _settings in STUDIES[_study].items():
+        _name = f"{_study}__{_variant}"
+        EXPERIMENTS[_name] = _experiment_config(_name, {**_settings, "seeds": _spec["seeds"]})
+        SEEDS[_name] = list(_spec["seeds"])
 FIGURES = sorted(config["figures"]["panels"])
 BATCH = config.get("batch_seeds", False)
 
@@ -134,3 +145,41 @@ def figure_args(wc):
     style = config["figures"].get("style", {})
     args += [f"--style {k}={v}" for k, v in sorted(style.items())]
     return " ".join(args)
+
+
+def study_pairs(study):
+    return {
+        variant: [(run_path(f"{study}__{variant}", s), run_path(f"{study}__{variant}", s, "eval"))
+                  for s in SEEDS[f"{study}__{variant}"]]
+        for variant in STUDIES[study]
+    }
+
+
+def study_inputs(study):
+    return [path for pairs in study_pairs(study).values() for pair in pairs for path in pair]
+
+
+def study_args(study):
+    args = [f"--variant {variant}=" + ",".join(f"{r}:{e}" for r, e in pairs)
+            for variant, pairs in study_pairs(study).items()]
+    settings = json.dumps(STUDIES[study], sort_keys=True)
+    title = config["study"][study].get("title", study)
+    return " ".join(args) + f" --settings '{settings}' --title '{title}'"
+
+
+def study_figure_args(study):
+    roles = config["study"][study]["figure"]
+    seed = SEEDS[f"{study}__{roles['none']}"][0]
+    args = [f"--run {role}={run_path(f'{study}__{v}', seed)}:{run_path(f'{study}__{v}', seed, 'eval')}"
+            for role, v in sorted(roles.items())]
+    pdes = sorted({STUDIES[study][v]["pde"] for v in roles.values()})
+    args += [f"--reference {pde}=data/reference/{pde}.h5" for pde in pdes]
+    args += [f"--style {k}={v}" for k, v in sorted(config["figures"].get("style", {}).items())]
+    return " ".join(args)
+
+
+def study_figure_inputs(study):
+    roles = config["study"][study]["figure"]
+    seed = SEEDS[f"{study}__{roles['none']}"][0]
+    files = [run_path(f"{study}__{v}", seed, k) for v in roles.values() for k in ("run", "eval")]
+    return files + sorted({f"data/reference/{STUDIES[study][v]['pde']}.h5" for v in roles.values()})
