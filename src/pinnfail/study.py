@@ -141,7 +141,7 @@ def markdown(rows: list[dict], selected: list[dict], title: str) -> str:
     lines = [f"## {title}", "", "| " + " | ".join(c[1] for c in cols) + " |",
              "|" + "---|" * len(cols)]
     for r in rows:
-        lines.append("| " + " | ".join(_fmt(r[c[0]]) for c in cols) + " |")
+        lines.append("| " + " | ".join(_fmt(r.get(c[0], math.nan)) for c in cols) + " |")
     lines += ["", "Selected strength per regularizer (lowest median test loss on fresh collocation "
               "points; the reference error is shown, not used):", "",
               "| pde | regularizer | form | precision | lambda | test loss | rMAE | candidates |",
