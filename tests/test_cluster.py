@@ -144,6 +144,16 @@ def slurm_cluster():
         subprocess.run(["bash", str(ROOT / "tests/slurm/stop.sh")], capture_output=True, timeout=120)
 
 
+def failure_report(workdir: Path, out: str) -> str:
+    """Snakemake's errors and the tail of every job log (rule logs and Slurm job logs)."""
+    errors = [out[m.start():m.start() + 1500] for m in re.finditer(r"Error in rule", out)][:3]
+    parts = ["\n".join(errors) or out[-4000:]]
+    for log in sorted([*(workdir / "logs").rglob("*.log"), *(workdir / ".snakemake/slurm_logs").rglob("*.log")]):
+        tail = log.read_text(errors="replace").splitlines()[-12:]
+        parts.append(f"--- {log.relative_to(workdir)} (tail)\n" + "\n".join(tail))
+    return "\n".join(parts)[-12000:]
+
+
 @pytest.fixture(scope="module")
 def pipeline_runs(slurm_cluster, tmp_path_factory):
     """The tiny preset through Slurm (profile slurm) and locally, side by side."""
@@ -159,8 +169,10 @@ def pipeline_runs(slurm_cluster, tmp_path_factory):
         slurm_future = pool.submit(run, slurm_cmd, on_slurm)
         local_future = pool.submit(run, local_cmd, local)
         (slurm_rc, slurm_out), (local_rc, local_out) = slurm_future.result(), local_future.result()
-    assert slurm_rc == 0, f"snakemake --profile slurm: rc {slurm_rc} (-9: killed by timeout)\n{slurm_out[-6000:]}"
-    assert local_rc == 0, f"local snakemake: rc {local_rc}\n{local_out[-6000:]}"
+    assert slurm_rc == 0, f"snakemake --profile slurm: rc {slurm_rc} (-9: killed by timeout)\n" + failure_report(
+        on_slurm, slurm_out
+    )
+    assert local_rc == 0, f"local snakemake: rc {local_rc}\n" + failure_report(local, local_out)
     return {"slurm": on_slurm, "local": local, "slurm_log": slurm_out}
 
 

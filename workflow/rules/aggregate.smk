@@ -20,7 +20,7 @@ rule figure:
     input:
         unpack(figure_inputs),
     output:
-        png=report("results/figures/{figure}.png", caption="../report/{figure}.rst", category="Figures"),
+        png=report("results/figures/{figure}.png", caption="../report/figure.rst", category="Figures"),
         pdf="results/figures/{figure}.pdf",
     params:
         args=figure_args,

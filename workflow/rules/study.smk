@@ -8,7 +8,7 @@ for _study in STUDIES:
         input:
             study_inputs(_study),
         output:
-            csv=report(f"results/studies/{_study}/study.csv", category="Regularizer study"),
+            csv=report(f"results/studies/{_study}/study.csv", caption="../report/study.rst", category="Regularizer study"),
             md=f"results/studies/{_study}/study.md",
             **({"doc": "docs/regularizers.md"} if _study == config.get("doc_study") else {}),
         params:
@@ -33,7 +33,7 @@ for _study in STUDIES:
         input:
             study_figure_inputs(_study),
         output:
-            png=report(f"results/studies/{_study}/fig6.png", category="Regularizer study"),
+            png=report(f"results/studies/{_study}/fig6.png", caption="../report/study.rst", category="Regularizer study"),
             pdf=f"results/studies/{_study}/fig6.pdf",
         params:
             args=study_figure_args(_study),
