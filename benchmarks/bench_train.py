@@ -67,27 +67,28 @@ def bench_jax(case: str, iters: int, linesearch: str = "strong_wolfe", optimizer
         opt = optax.lbfgs(memory_size=config["memory"])
         vg = optax.value_and_grad_from_state(total)
 
-        def step(carry, _):
-            x, state = carry
+        def step(_, carry):
+            x, state, fevals = carry
             v, g = vg(x, pts, state=state)
             u, state = opt.update(g, state, x, value=v, grad=g, value_fn=lambda p: total(p, pts))
-            return (optax.apply_updates(x, u), state), optax.tree.get(state, "num_linesearch_steps")
+            steps = optax.tree.get(state, "num_linesearch_steps")
+            return optax.apply_updates(x, u), state, fevals + steps
 
-        run = jax.jit(lambda c, n: jax.lax.scan(step, c, None, length=n), static_argnums=1)
-        carry = (x0, opt.init(x0))
-        carry, _ = run(carry, 100)
+        run = jax.jit(lambda c, n: jax.lax.fori_loop(0, n, step, c))
+        carry = run((x0, opt.init(x0), jnp.zeros([], jnp.int64)), 10)  # warm-up: compile
         jax.block_until_ready(carry)
+        f0 = int(carry[2])
         start = time.perf_counter()
-        carry, steps = run(carry, iters)
+        carry = run(carry, iters)
         jax.block_until_ready(carry)
         seconds = time.perf_counter() - start
-        fevals = int(np.sum(steps))
+        fevals = int(carry[2]) - f0
         loss = float(total(carry[0], pts))
     else:
         chunk = make_chunk(problem, 1)
         carry = stack([problem.init_carry(0)])
         active = jnp.asarray([True])
-        carry = chunk(carry, pts, 100, active)  # warm-up: compile and the first 100 iterations
+        carry = chunk(carry, pts, 10, active)  # warm-up: compile and the first 10 iterations
         jax.block_until_ready(carry.params)
         f0 = int(carry.fevals[0])
         start = time.perf_counter()
@@ -108,6 +109,26 @@ def bench_jax(case: str, iters: int, linesearch: str = "strong_wolfe", optimizer
     }
 
 
+def input_derivative_modes(case: str) -> dict:
+    """Loss+gradient evaluations/s with forward-mode (default) vs reverse-mode input derivatives."""
+    from pinnfail import pdes
+
+    forward = (pdes.d_dx, pdes.d_dt)
+    reverse = (lambda u: jax.grad(u, argnums=0), lambda u: jax.grad(u, argnums=1))
+    rates = {}
+    for mode, (dx, dt) in (("forward", forward), ("reverse", reverse)):
+        pdes.d_dx, pdes.d_dt = dx, dt
+        try:
+            problem = Problem.from_config(run_config({"pde": "convection", **CASES[case]}))
+            f = jax.jit(jax.value_and_grad(problem.objective.total))
+            x0, pts = problem.network.flat_init, problem.train_points
+            rates[mode] = 1 / _timed(lambda: jax.block_until_ready(f(x0, pts)), 10)
+        finally:
+            pdes.d_dx, pdes.d_dt = forward
+    return {"case": case, "loss_grad_per_s_forward": rates["forward"],
+            "loss_grad_per_s_reverse": rates["reverse"], "forward_over_reverse": rates["forward"] / rates["reverse"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
@@ -115,6 +136,8 @@ def main() -> None:
     parser.add_argument("--optax-cases", nargs="*", default=["b"], choices=list(CASES))
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--json", help="write all results here")
+    parser.add_argument("--derivative-cases", nargs="*", default=["b", "c"], choices=list(CASES),
+                        help="cases for the forward vs reverse input-derivative comparison")
     args = parser.parse_args()
     results = []
     torch_bench = None
@@ -142,11 +165,15 @@ def main() -> None:
             if "overhead_over_streams" in r:
                 print(f"         overhead {r['overhead_ms_per_iter']:.2f} ms/it = "
                       f"{r['overhead_over_streams']:.2f} x two history streams ({r['history_two_streams_ms']:.2f} ms)")
+    modes = [input_derivative_modes(case) for case in args.derivative_cases]
+    for m in modes:
+        print(f"case {m['case']} input derivatives: forward {m['loss_grad_per_s_forward']:.1f} loss+grad/s, "
+              f"reverse {m['loss_grad_per_s_reverse']:.1f} loss+grad/s (forward/reverse {m['forward_over_reverse']:.2f})")
     if args.json:
         meta = {"date": time.strftime("%Y-%m-%d"), "device": str(jax.devices()[0]), "host": platform.node(),
                 "cpu_count": os.cpu_count(), "iters": args.iters}
         with open(args.json, "w") as f:
-            json.dump({"meta": meta, "results": results}, f, indent=2)
+            json.dump({"meta": meta, "results": results, "input_derivatives": modes}, f, indent=2)
 
 
 if __name__ == "__main__":
