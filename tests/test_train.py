@@ -371,3 +371,19 @@ def test_cli_sigterm_checkpoints_and_resume_matches(tmp_path):
         assert a.attrs["iterations"] == b.attrs["iterations"] == target
         np.testing.assert_array_equal(a["params"][()], b["params"][()])
     assert not ckpt.exists()
+
+
+def test_kept_final_checkpoint_rewrites_a_finished_run_at_once(tmp_path):
+    """A job killed after training but before exiting loses nothing: the rerun ends immediately."""
+    cfg = tiny(precision="fp32", max_iters=5000, stop_window=10, keep_checkpoint=True)
+    out = tmp_path / "run.h5"
+    first = train(cfg, [0], [out], progress=False)[0]
+    assert first.stop_reason == "converged" and (tmp_path / "run.h5.ckpt.h5").exists()
+    with h5py.File(out) as f:
+        params, iterations = f["params"][()], int(f.attrs["iterations"])
+    out.unlink()  # what Snakemake does to the output of a job it considers failed
+    again = train(cfg, [0], [out], progress=False)[0]
+    assert again.stop_reason == "converged" and again.resumed_from == iterations
+    with h5py.File(out) as f:
+        np.testing.assert_array_equal(f["params"][()], params)
+        assert int(f.attrs["iterations"]) == iterations

@@ -44,9 +44,9 @@ def snakemake(workdir: Path, *args, check=True) -> subprocess.CompletedProcess:
     return proc
 
 
-def planned_outputs(workdir: Path, *args) -> set[str]:
+def planned_outputs(workdir: Path, configfile: str, *targets) -> set[str]:
     """Outputs of the jobs a dry run plans (one per job, its first output)."""
-    proc = snakemake(workdir, "-n", *args)
+    proc = snakemake(workdir, "-n", *targets, "--configfile", configfile)  # --configfile takes all after it
     text = proc.stdout + proc.stderr
     outputs = set()
     for line in text.splitlines():
@@ -72,7 +72,7 @@ def built(tmp_path_factory):
     (work / "tiny.yaml").write_text(yaml.safe_dump(preset))
     snakemake(work, "--configfile", "tiny.yaml")
     assert (work / "results/table1.csv").exists()
-    assert planned_outputs(work, "--configfile", "tiny.yaml") == set()
+    assert planned_outputs(work, "tiny.yaml") == set()
     return work, preset
 
 
@@ -98,7 +98,7 @@ def test_editing_one_equation_reruns_only_that_equation(built):
     def edit(cfg):
         cfg["pdes"] = {"wave": {"c": 2.0, "beta": 2.0}}
 
-    planned = planned_outputs(work, "--configfile", with_edit(work, preset, "wave.yaml", edit))
+    planned = planned_outputs(work, with_edit(work, preset, "wave.yaml", edit))
     wave_runs = {"wave_none_fp64_12", "pinn_fp64_wave", "double_fp64_wave"}
     expected = {"data/reference/wave.h5", "results/table1.csv", "results/figures/fig3.png",
                 "results/figures/fig5.png"}
@@ -113,7 +113,7 @@ def test_editing_wave_reference_grid_rebuilds_only_wave_reference(built):
     def edit(cfg):
         cfg["reference"]["wave"] = {"nx": 35, "nt": 17}
 
-    planned = planned_outputs(work, "--configfile", with_edit(work, preset, "waveref.yaml", edit),
+    planned = planned_outputs(work, with_edit(work, preset, "waveref.yaml", edit),
                               "data/reference/convection.h5", "data/reference/wave.h5")
     assert planned == {"data/reference/wave.h5"}
 
@@ -124,7 +124,7 @@ def test_adding_a_seed_runs_only_the_new_seed(built):
     def edit(cfg):
         cfg["experiments"]["conv_l2_fp32"]["seeds"] = [0, 1]
 
-    planned = planned_outputs(work, "--configfile", with_edit(work, preset, "seed.yaml", edit))
+    planned = planned_outputs(work, with_edit(work, preset, "seed.yaml", edit))
     assert planned == {"results/runs/conv_l2_fp32/seed1/run.h5", "results/runs/conv_l2_fp32/seed1/eval.h5"}
 
 
@@ -134,7 +134,7 @@ def test_figure_style_reruns_only_figures(built):
     def edit(cfg):
         cfg["figures"]["style"]["dpi"] = 41
 
-    planned = planned_outputs(work, "--configfile", with_edit(work, preset, "style.yaml", edit))
+    planned = planned_outputs(work, with_edit(work, preset, "style.yaml", edit))
     assert planned == {f"results/figures/{fig}.png" for fig in ("fig1", "fig3", "fig4", "fig5", "fig6")}
 
 
@@ -167,7 +167,7 @@ def test_batch_seeds_switch_plans_one_job_per_experiment(tmp_path):
     preset["batch_seeds"] = True
     preset["experiments"]["conv_l2_fp32"]["seeds"] = [0, 1, 2]
     (work / "batch.yaml").write_text(yaml.safe_dump(preset))
-    proc = snakemake(work, "-n", "--configfile", "batch.yaml", "results/runs/conv_l2_fp32/seed2/eval.h5")
+    proc = snakemake(work, "-n", "results/runs/conv_l2_fp32/seed2/eval.h5", "--configfile", "batch.yaml")
     text = proc.stdout + proc.stderr
     assert "rule train_batch_conv_l2_fp32:" in text
     assert "--seeds 0 1 2" in text or re.search(r"output: results/runs/conv_l2_fp32/seed0/run\.h5, "

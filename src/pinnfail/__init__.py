@@ -2,17 +2,16 @@
 
 Precision is a per-run setting: 64-bit types are enabled once here, and every
 array a run creates carries the run's dtype explicitly (float32 or float64).
-Compiled programs are cached on disk (``PINNFAIL_JAX_CACHE``, default
-``~/.cache/pinnfail/jax``; set it to an empty string to disable), so the many
-short processes of a workflow do not compile the same program twice.
+Set ``PINNFAIL_JAX_CACHE`` to a directory to cache compiled programs on disk
+across processes (off by default: concurrent jobs on a shared file system).
 """
 import os
 
 import jax
 
 jax.config.update("jax_enable_x64", True)
-_cache = os.environ.get("PINNFAIL_JAX_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "pinnfail", "jax"))
-if _cache and not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+_cache = os.environ.get("PINNFAIL_JAX_CACHE")
+if _cache:
     jax.config.update("jax_compilation_cache_dir", _cache)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 

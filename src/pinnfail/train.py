@@ -392,7 +392,7 @@ def train(
                 break
     for i, m in enumerate(members):
         write_run(m, problem, member(carry, i))
-        if m.stop_reason == "max_iters" and config["keep_checkpoint"]:
+        if config["keep_checkpoint"] and m.stop_reason != "interrupted":
             save_checkpoint(m.checkpoint, problem, member(carry, i), m)
         elif m.stop_reason != "interrupted" and m.checkpoint.exists():
             m.checkpoint.unlink()

@@ -21,7 +21,8 @@ if not BATCH:
                 )
             },
         shell:
-            "pinnfail train --config-json '{params.config}' --out {output} > {log} 2>&1"
+            "pinnfail train --config-json '{params.config}' --keep-checkpoint --out {output} > {log} 2>&1"
+            " && rm -f {output}.ckpt.h5"
 
 else:
     # One job per experiment trains all its seeds at once (jax.vmap over members).
@@ -44,4 +45,5 @@ else:
                 # Slurm routing for the whole batch (empty values already left out).
                 **cluster_resources(_name, len(_seeds)),
             shell:
-                "pinnfail train --config-json '{params.config}' --seeds {params.seeds} --outs {output} > {log} 2>&1"
+                "pinnfail train --config-json '{params.config}' --keep-checkpoint --seeds {params.seeds} --outs {output} > {log} 2>&1"
+                " && for f in {output}; do rm -f $f.ckpt.h5; done"
