@@ -1,6 +1,5 @@
 """Training engine: penalties, L-BFGS, stop rule, NaN handling, resume, batching, bad input."""
 import json
-import os
 import signal
 import subprocess
 import sys
