@@ -34,7 +34,17 @@ def test_unregularized_fp32_overfits(tmp_path, reference):
     assert m["failure_mode"]
 
 
-@pytest.mark.parametrize("regularizer, strength", [("l2", 1e-5), ("double", 1e-4)])
+L2_MEASURED = (
+    "claim does not hold in our hands (measured 2026-11-27 on this CPU): L2 1e-5 reaches rMAE < 1e-2 "
+    "on 1 of 3 seeds (seed 0: 7.2e-3 at 12000 iterations; seed 1 overfits, test/train 1.7e6, rMAE 1.4; "
+    "seed 2: 1.26e-2 when the stop rule ended it at 11900). Strict: an XPASS means it now holds."
+)
+
+
+@pytest.mark.parametrize("regularizer, strength", [
+    pytest.param("l2", 1e-5, marks=pytest.mark.xfail(strict=True, reason=L2_MEASURED)),
+    ("double", 1e-4),
+])
 def test_regularization_fixes_it_in_fp32(tmp_path, reference, regularizer, strength):
     """rMAE < 1e-2 within 12000 iterations on at least 2 of 3 seeds, test loss ~ train loss."""
     successes, seen = 0, []
