@@ -122,10 +122,13 @@ def test_adding_a_seed_runs_only_the_new_seed(built):
     work, preset = built
 
     def edit(cfg):
-        cfg["experiments"]["conv_l2_fp32"]["seeds"] = [0, 1]
+        cfg["experiments"]["conv_double_fp32"]["seeds"] = [0, 1]
 
     planned = planned_outputs(work, with_edit(work, preset, "seed.yaml", edit))
-    assert planned == {"results/runs/conv_l2_fp32/seed1/run.h5", "results/runs/conv_l2_fp32/seed1/eval.h5"}
+    # the new seed's run and evaluation, and Table 1, which averages over seeds; the figures
+    # show seed 0 and stay
+    assert planned == {"results/runs/conv_double_fp32/seed1/run.h5",
+                       "results/runs/conv_double_fp32/seed1/eval.h5", "results/table1.csv"}
 
 
 def test_figure_style_reruns_only_figures(built):
