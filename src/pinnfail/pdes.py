@@ -21,7 +21,6 @@ import jax.numpy as jnp
 
 Scalar = jax.Array
 U = Callable[[Scalar, Scalar], Scalar]
-LINES = ("initial", "boundary")
 
 
 def d_dx(u: U) -> U:

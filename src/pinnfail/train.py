@@ -311,8 +311,8 @@ def train(
 ) -> list[Member]:
     """Train one configuration for several seeds at once; one run.h5 per seed.
 
-    Returns the members with their stop reasons. Raises KeyboardInterrupt-like
-    ``SystemExit(143)`` after saving checkpoints if SIGTERM/SIGINT arrives.
+    Returns the members with their stop reasons. On SIGTERM/SIGINT it saves
+    checkpoints, writes run.h5 files marked ``interrupted`` and raises ``SystemExit(143)``.
     """
     config = run_config(config)
     if len(seeds) != len(outs):
