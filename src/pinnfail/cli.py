@@ -105,9 +105,7 @@ def cmd_train(args) -> None:
     outs = args.outs if args.outs is not None else ([args.out] if args.out else None)
     if not outs or len(outs) != len(seeds):
         raise ConfigError("train: give --out PATH for one seed, or --seeds S... with as many --outs PATH...")
-    config = run_config(values)
-    configs = [{**config, "seed": s} for s in seeds]
-    members = train(configs[0], seeds, outs, progress=not args.quiet)
+    members = train(run_config(values), seeds, outs, progress=not args.quiet)
     for m in members:
         print(json.dumps({"seed": m.seed, "out": str(m.out), "stop_reason": m.stop_reason,
                           "iterations": int(m.history.last("iteration")),

@@ -10,16 +10,15 @@ choose.
 """
 from __future__ import annotations
 
-import csv
 import itertools
 import math
-import os
 from pathlib import Path
 
 import h5py
 import numpy as np
 
 from .evaluate import read_metrics
+from .tables import csv_text, write_text
 
 THRESHOLDS = (1e-1, 1e-2)
 GROUP_KEYS = ("pde", "regularizer", "double_form", "precision")
@@ -155,23 +154,8 @@ def markdown(rows: list[dict], selected: list[dict], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write(path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def write_csv(path, rows: list[dict]) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
+    write_text(path, csv_text(rows, rows[0]))
 
 
 def _find(rows, **match):
@@ -310,7 +294,7 @@ def _cmd_study(args) -> None:
     rows = summarize(runs, variants)
     selected = select_lambda(rows)
     write_csv(args.csv, rows)
-    _write(args.md, markdown(rows, selected, args.title))
+    write_text(args.md, markdown(rows, selected, args.title))
     if args.doc:
-        _write(args.doc, document(rows, selected, args.title, args.command))
+        write_text(args.doc, document(rows, selected, args.title, args.command))
     print(markdown(rows, selected, args.title))

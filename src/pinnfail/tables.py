@@ -78,16 +78,25 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def write_csv(path, rows: list[dict]) -> None:
+def write_text(path, text: str) -> None:
+    """Write a text artifact atomically (temporary name, then rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: row.get(k, "") for k in COLUMNS})
+    tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def csv_text(rows: list[dict], columns) -> str:
+    out = _io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: row.get(k, "") for k in columns} for row in rows)
+    return out.getvalue()
+
+
+def write_csv(path, rows: list[dict]) -> None:
+    write_text(path, csv_text(rows, COLUMNS))
 
 
 def markdown(rows: list[dict]) -> str:
@@ -116,10 +125,7 @@ def markdown(rows: list[dict]) -> str:
 
 
 def write_markdown(path, rows: list[dict]) -> None:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(markdown(rows))
-    os.replace(tmp, path)
+    write_text(path, markdown(rows))
 
 
 def add_table_parser(sub) -> None:
