@@ -284,7 +284,14 @@ def test_checkpoint_of_another_config_is_ignored(tmp_path):
 
 
 def test_batched_seeds_equal_sequential_fp64(tmp_path):
-    cfg = tiny(precision="fp64", max_iters=40)
+    """Batched members follow their sequential runs to round-off, across ring-buffer wraps.
+
+    Round-off differences (vmap orders some sums differently) grow exponentially along an
+    L-BFGS trajectory on this nonconvex loss: measured ~1e-13 relative at 30 iterations and
+    ~1e-7 at 50, O(1) after ~150. Hence a short horizon, with a 10-pair history so the ring
+    buffer wraps three times.
+    """
+    cfg = tiny(precision="fp64", max_iters=30, memory=10)
     seeds = [0, 1, 2]
     batched = [tmp_path / f"b{s}.h5" for s in seeds]
     train(cfg, seeds, batched, progress=False)
@@ -298,16 +305,24 @@ def test_batched_seeds_equal_sequential_fp64(tmp_path):
 
 
 def test_batched_members_stop_independently(tmp_path):
+    """Each member stops by the stop rule on its own history, at the first chunk it holds."""
     cfg = tiny(precision="fp32", max_iters=3000, stop_window=10)
-    outs = [tmp_path / f"m{s}.h5" for s in (0, 1)]
-    members = train(cfg, [0, 1], outs, progress=False)
-    iterations = []
+    seeds = [0, 1, 2, 3]
+    outs = [tmp_path / f"m{s}.h5" for s in seeds]
+    members = train(cfg, seeds, outs, progress=False)
+    tol = float(np.sqrt(np.finfo(np.float32).eps))
+    iterations = set()
     for m, out in zip(members, outs):
         with h5py.File(out) as f:
-            iterations.append(int(f.attrs["iterations"]))
-            assert f.attrs["stop_reason"] == m.stop_reason
-    assert all(m.stop_reason in ("converged", "max_iters") for m in members)
-    assert iterations[0] != iterations[1] or members[0].stop_reason == "max_iters"
+            objective = f["history"]["objective"][()]
+            its = f["history"]["iteration"][()]
+            assert f.attrs["stop_reason"] == m.stop_reason == "converged"
+            assert int(f.attrs["iterations"]) == its[-1]
+        first = next(k for k in range(1, len(objective) + 1)
+                     if stop_reason(objective[:k], int(its[k - 1]), False, 1, tol, 3000))
+        assert first == len(objective)
+        iterations.add(int(its[-1]))
+    assert len(iterations) > 1
 
 
 @pytest.mark.parametrize("bad, field", [

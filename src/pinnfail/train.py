@@ -16,6 +16,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, NamedTuple, Sequence
 
@@ -79,11 +80,17 @@ class Problem:
     def test_points(self, seed: int) -> dict:
         return {k: jnp.asarray(v) for k, v in test_points(self.pde, self.config, self.dtype, seed).items()}
 
+    @cached_property
+    def value_and_grad(self) -> Callable:
+        return jax.jit(jax.value_and_grad(self.objective.total))
+
     def init_carry(self, seed: int) -> Carry:
+        """Fresh parameters and optimizer state, with the objective at the start in the state."""
         params = build_network(self.pde, self.config, seed).flat_init
+        value, grad = self.value_and_grad(params, self.train_points)
         return Carry(
             params=params,
-            opt_state=self.optimizer.init(params),
+            opt_state=optax.tree.set(self.optimizer.init(params), value=value, grad=grad),
             iteration=jnp.zeros([], jnp.int64),
             fevals=jnp.zeros([], jnp.int64),
             diverged=jnp.zeros([], bool),
@@ -100,10 +107,13 @@ def make_chunk(problem: Problem, n_members: int) -> Callable:
     """
     total = problem.objective.total
     opt = problem.optimizer
-    value_and_grad = optax.value_and_grad_from_state(total)
 
     def step(carry: Carry, points, live) -> Carry:
-        value, grad = value_and_grad(carry.params, points, state=carry.opt_state)
+        # The objective at the current parameters is always in the line search state
+        # (init_carry puts the first one there). optax.value_and_grad_from_state would
+        # guard it with a lax.cond, which vmap turns into evaluating both branches.
+        value = optax.tree.get(carry.opt_state, "value")
+        grad = optax.tree.get(carry.opt_state, "grad")
         updates, opt_state = opt.update(
             grad, carry.opt_state, carry.params, value=value, grad=grad,
             value_fn=lambda p: total(p, points),
@@ -120,7 +130,18 @@ def make_chunk(problem: Problem, n_members: int) -> Callable:
             diverged=carry.diverged | (live & ~ok),
         )
 
-    batched_step = jax.vmap(step, in_axes=(0, None, 0))
+    def batched_step(carry: Carry, points, live) -> Carry:
+        # Members start together and every member's optimizer state advances every
+        # iteration, so their L-BFGS counters are equal. Passing the counter unbatched
+        # keeps the history write an in-place slice update: with a per-member counter,
+        # vmap turns it into a scatter that rewrites the whole (S, 2m, n) history.
+        count = carry.opt_state[0].count[0]
+
+        def one(c: Carry, alive) -> Carry:
+            state = (c.opt_state[0]._replace(count=count), *c.opt_state[1:])
+            return step(c._replace(opt_state=state), points, alive)
+
+        return jax.vmap(one)(carry, live)
 
     def chunk(carry: Carry, points, n, active):
         if n_members == 1:  # no vmap: batched ring-buffer writes become full scatters
