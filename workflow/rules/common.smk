@@ -38,6 +38,9 @@ for _study, _spec in config.get("study", {}).items():
         _name = f"{_study}__{_variant}"
         EXPERIMENTS[_name] = _experiment_config(_name, {**_settings, "seeds": _spec["seeds"]})
         SEEDS[_name] = list(_spec["seeds"])
+for _study in config.get("doc_studies", []):
+    if _study not in STUDIES:
+        raise WorkflowError(f"doc_studies: unknown study {_study!r}; defined: {sorted(STUDIES)}")
 FIGURES = sorted(config["figures"]["panels"])
 BATCH = config.get("batch_seeds", False)
 
@@ -159,12 +162,17 @@ def study_inputs(study):
     return [path for pairs in study_pairs(study).values() for pair in pairs for path in pair]
 
 
-def study_args(study):
-    args = [f"--variant {variant}=" + ",".join(f"{r}:{e}" for r, e in pairs)
-            for variant, pairs in study_pairs(study).items()]
-    settings = json.dumps(STUDIES[study], sort_keys=True)
-    title = config["study"][study].get("title", study)
-    return " ".join(args) + f" --settings '{settings}' --title '{title}'"
+def study_args(studies):
+    """`pinnfail study` arguments for the variants of one or several studies, aggregated together."""
+    pairs, settings = {}, {}
+    for study in studies:
+        for variant, runs in study_pairs(study).items():
+            if variant in pairs:
+                raise WorkflowError(f"doc_studies: variant {variant!r} appears in more than one study")
+            pairs[variant], settings[variant] = runs, STUDIES[study][variant]
+    args = [f"--variant {variant}=" + ",".join(f"{r}:{e}" for r, e in runs) for variant, runs in pairs.items()]
+    title = "; ".join(config["study"][study].get("title", study) for study in studies)
+    return " ".join(args) + f" --settings '{json.dumps(settings, sort_keys=True)}' --title '{title}'"
 
 
 def study_figure_args(study):

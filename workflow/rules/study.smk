@@ -1,5 +1,5 @@
-# Regularizer studies: one aggregate (CSV + Markdown) and one Fig. 6-style figure per study;
-# the study named by `doc_study` also regenerates docs/regularizers.md.
+# Regularizer studies: one aggregate (CSV + Markdown) and one Fig. 6-style figure per study
+# (where it names one); the studies in `doc_studies` together regenerate docs/regularizers.md.
 for _study in STUDIES:
 
     rule:
@@ -10,14 +10,8 @@ for _study in STUDIES:
         output:
             csv=report(f"results/studies/{_study}/study.csv", caption="../report/study.rst", category="Regularizer study"),
             md=f"results/studies/{_study}/study.md",
-            **({"doc": "docs/regularizers.md"} if _study == config.get("doc_study") else {}),
         params:
-            args=study_args(_study),
-            doc=(
-                f"--doc docs/regularizers.md --command 'snakemake --cores 2 results/studies/{_study}/study.md'"
-                if _study == config.get("doc_study")
-                else ""
-            ),
+            args=study_args([_study]),
             code=CODE["study"],
         conda:
             "../../environment.yml"
@@ -25,7 +19,10 @@ for _study in STUDIES:
             f"logs/study/{_study}.log",
         localrule: True
         shell:
-            "pinnfail study {params.args} --csv {output.csv} --md {output.md} {params.doc} > {log} 2>&1"
+            "pinnfail study {params.args} --csv {output.csv} --md {output.md} > {log} 2>&1"
+
+    if "figure" not in config["study"][_study]:
+        continue
 
     rule:
         name:
@@ -45,3 +42,23 @@ for _study in STUDIES:
         localrule: True
         shell:
             "pinnfail figure fig6 {params.args} --png {output.png} --pdf {output.pdf} > {log} 2>&1"
+
+
+if config.get("doc_studies"):
+
+    rule regularizers_doc:
+        input:
+            [path for _study in config["doc_studies"] for path in study_inputs(_study)],
+        output:
+            "docs/regularizers.md",
+        params:
+            args=study_args(config["doc_studies"]),
+            code=CODE["study"],
+        conda:
+            "../../environment.yml"
+        log:
+            "logs/study/regularizers_doc.log",
+        localrule: True
+        shell:
+            "pinnfail study {params.args} --doc {output} "
+            "--command 'snakemake --cores 2 docs/regularizers.md' > {log} 2>&1"
