@@ -155,3 +155,27 @@ def test_claims_verdicts_follow_the_numbers():
                                        "regularization removes it in FP32 (Fig. 1)"]
     doc = study.document(rows, selected, "t", "cmd")
     assert "| claim | verdict | evidence |" in doc and "cmd" in doc
+
+
+def test_precision_claims_compare_fp32_with_fp64_twins():
+    def row(variant, reg, precision, rmae, failures, lam=0.0, form=""):
+        return {"variant": variant, "pde": "convection", "regularizer": reg, "double_form": form,
+                "precision": precision, "lambda": lam, "n_seeds": 3, "rmae_median": rmae,
+                "test_train_ratio_median": 1e4 if failures else 1.0, "failure_modes": failures,
+                "test_loss_median": rmae, "iters_to_1e-2": math.nan}
+
+    rows = [row("n32", "none", "fp32", 0.9, 3), row("l2_32", "l2", "fp32", 0.5, 0, 1e-5),
+            row("n64", "none", "fp64", 0.9, 3), row("l2_64", "l2", "fp64", 1.2, 2, 1e-5),
+            row("d64", "double", "fp64", 5e-3, 0, 1e-4, "residual")]
+    verdicts = {c: v for c, v, _ in study.claims(rows, study.select_lambda(rows))}
+    fig3 = "convection: FP64 with few points fails without regularization and succeeds with it (Fig. 3)"
+    assert verdicts[fig3] == "holds"
+    # FP32 L2 sits on a plateau (no failure mode), its FP64 twin overfits: a different solution
+    assert verdicts["convection: precision changes which solution L-BFGS finds (l2 lambda 1e-05, FP32 vs FP64)"] \
+        == "observed"
+    rows[3].update(failure_modes=0, test_train_ratio_median=1.0)
+    verdicts = {c: v for c, v, _ in study.claims(rows, study.select_lambda(rows))}
+    assert verdicts["convection: precision changes which solution L-BFGS finds (l2 lambda 1e-05, FP32 vs FP64)"] \
+        == "not observed"
+    assert not any("not tested" in v for v in verdicts.values())
+

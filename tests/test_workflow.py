@@ -147,6 +147,7 @@ def test_figure_style_reruns_only_figures(built):
     (lambda c: c.update(bogus=1), "bogus"),
     (lambda c: c["pdes"].update(heat={"k": 1.0}), "heat"),
     (lambda c: c["figures"]["panels"].update(fig1={"failure": "nope", "regularized": "conv_double_fp32"}), "nope"),
+    (lambda c: c.update(doc_studies=["regularizers_quick", "missing_study"]), "missing_study"),
 ])
 def test_bad_config_stops_with_the_field_named(tmp_path, edit, message):
     work = copy_workflow(tmp_path / "wf")
