@@ -55,6 +55,13 @@ def stream_time(n_params: int, memory: int, dtype) -> float:
     return _timed(lambda: jax.block_until_ready(f(hist, vecs, coeffs)), 20)
 
 
+def loss_grad_flops(value_and_grad, x0, pts) -> float:
+    """Floating-point operations of one loss+gradient evaluation, from XLA's cost analysis."""
+    cost = value_and_grad.lower(x0, pts).compile().cost_analysis()
+    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+    return float(cost.get("flops", float("nan")))
+
+
 def bench_jax(case: str, iters: int, linesearch: str = "strong_wolfe", optimizer: str = "pinnfail") -> dict:
     config = run_config({"pde": "convection", **CASES[case], "linesearch": linesearch, "seed": 0})
     problem = Problem.from_config(config)
@@ -62,6 +69,7 @@ def bench_jax(case: str, iters: int, linesearch: str = "strong_wolfe", optimizer
     x0 = problem.network.flat_init
     value_and_grad = jax.jit(jax.value_and_grad(total))
     eval_s = _timed(lambda: jax.block_until_ready(value_and_grad(x0, pts)), 20)
+    flops = loss_grad_flops(value_and_grad, x0, pts)
     if optimizer == "optax":
         opt = optax.lbfgs(memory_size=config["memory"])
         vg = optax.value_and_grad_from_state(total)
@@ -103,7 +111,8 @@ def bench_jax(case: str, iters: int, linesearch: str = "strong_wolfe", optimizer
         "impl": f"jax-{optimizer}" + ("" if optimizer == "optax" else f"-{linesearch}"),
         "case": case, "iterations": iters, "func_evals": fevals, "seconds": seconds,
         "iters_per_s": iters / seconds, "evals_per_s": fevals / seconds, "loss_grad_per_s": 1 / eval_s,
-        "final_loss": loss, "overhead_ms_per_iter": 1e3 * overhead,
+        "final_loss": loss, "gflop_per_loss_grad": flops / 1e9, "loss_grad_gflops": flops / eval_s / 1e9,
+        "overhead_ms_per_iter": 1e3 * overhead,
         "history_two_streams_ms": 1e3 * streams, "overhead_over_streams": overhead / streams,
     }
 
@@ -161,6 +170,8 @@ def main() -> None:
             extra = f"  x{r['speedup_vs_torch_iters']:.2f} torch it/s" if "speedup_vs_torch_iters" in r else ""
             print(f"case {case} {r['impl']:28s} {r['iters_per_s']:8.1f} it/s  {r['evals_per_s']:8.1f} evals/s  "
                   f"{r['loss_grad_per_s']:8.1f} loss+grad/s  loss {r['final_loss']:.3e}{extra}", flush=True)
+            if "loss_grad_gflops" in r:
+                print(f"         {r['gflop_per_loss_grad']:.2f} GFLOP per loss+grad, {r['loss_grad_gflops']:.1f} GFLOP/s")
             if "overhead_over_streams" in r:
                 print(f"         overhead {r['overhead_ms_per_iter']:.2f} ms/it = "
                       f"{r['overhead_over_streams']:.2f} x two history streams ({r['history_two_streams_ms']:.2f} ms)")

@@ -34,19 +34,24 @@ def test_unregularized_fp32_overfits(tmp_path, reference):
     assert m["failure_mode"]
 
 
-@pytest.mark.parametrize("regularizer, strength, required", [("l2", 1e-5, 1), ("double", 1e-4, 2)])
-def test_regularization_fixes_it_in_fp32(tmp_path, reference, regularizer, strength, required):
+@pytest.mark.parametrize("regularizer, strength, linesearch, required", [
+    ("l2", 1e-5, "zoom", 2), ("l2", 1e-5, "strong_wolfe", 1), ("double", 1e-4, "strong_wolfe", 2)])
+def test_regularization_fixes_it_in_fp32(tmp_path, reference, regularizer, strength, linesearch, required):
     """rMAE < 1e-2 within 12000 iterations, with test loss ~ train loss, on `required` of 3 seeds.
 
-    The issue asked for 2 of 3 seeds for both. Double PINN (residual form) meets it. L2 1e-5 does
-    not in our hands (measured 2026-11-27 on this CPU): seed 0 reaches 7.2e-3 at 12000 iterations,
-    seed 1 overfits (test/train 1.7e6, rMAE 1.4), seed 2 ends at 1.26e-2 (stop rule, 11900
-    iterations). So for L2 this checks the one success that holds; docs/regularizers.md and the
-    session note report the rest.
+    The issue asks for 2 of 3 seeds with optax L-BFGS at optax's defaults, i.e. its zoom line
+    search (`linesearch: zoom`), where the measurement it quotes was made. Measured on this CPU
+    (2026-11-27): L2 1e-5 with zoom, seeds 0 and 1 below 1e-2 at 7000 and 9500 iterations (5.6e-3,
+    7.7e-3 at 12000), seed 2 overfits (test/train 5.6e6). With the default strong-Wolfe search
+    (cubic interpolation, as PyTorch's) L2 held on 1 seed of 3 (7.2e-3; seed 1 overfit, seed 2
+    ended at 1.26e-2), so that row checks the one success that holds. Double PINN (residual form)
+    meets 2 of 3 with the default search. Three seeds cannot tell 1 of 3 from 2 of 3 apart: both
+    searches find either solution, the seed decides which.
     """
     successes, seen = 0, []
     for seed in (0, 1, 2):
-        m = run(tmp_path, reference, seed, regularizer=regularizer, max_iters=12000, **{"lambda": strength})
+        m = run(tmp_path, reference, seed, regularizer=regularizer, max_iters=12000, linesearch=linesearch,
+                **{"lambda": strength})
         seen.append((seed, m["rmae"], m["test_train_ratio"], m["iterations"], m["wall_time_s"]))
         if m["rmae"] < 1e-2:
             successes += 1
