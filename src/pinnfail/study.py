@@ -211,10 +211,16 @@ def claims(rows: list[dict], selected: list[dict]) -> list[tuple[str, str, str]]
             twin = _find(rows, pde=pde, regularizer=r32["regularizer"], double_form=r32["double_form"],
                          precision="fp64", **{"lambda": r32["lambda"]})
             if twin:
-                differs = _success(r32) != _success(twin[0]) or _fails(r32) != _fails(twin[0])
+                r64 = twin[0]
+                if _fails(r32) != _fails(r64):
+                    verdict = "observed"
+                elif _success(r32) != _success(r64):
+                    slow = "FP64" if _success(r32) else "FP32"
+                    verdict = f"not observed: no failure mode either way; {slow} was still on the plateau at its budget"
+                else:
+                    verdict = "not observed"
                 out.append((f"{pde}: precision changes which solution L-BFGS finds ({r32['regularizer']} "
-                            f"lambda {r32['lambda']:.0e}, FP32 vs FP64)", "observed" if differs else "not observed",
-                            f"{describe(r32)}; {describe(twin[0])}"))
+                            f"lambda {r32['lambda']:.0e}, FP32 vs FP64)", verdict, f"{describe(r32)}; {describe(r64)}"))
         if len({r["regularizer"] for r in reg32}) >= 3:
             def speed(r):
                 return r["iters_to_1e-2"] if math.isfinite(r["iters_to_1e-2"]) else math.inf
