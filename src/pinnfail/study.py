@@ -17,6 +17,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from .config import run_config
 from .evaluate import read_metrics
 from .tables import csv_text, write_text
 
@@ -25,12 +26,13 @@ GROUP_KEYS = ("pde", "regularizer", "double_form", "precision")
 
 
 def variant_name(settings: dict) -> str:
-    parts = [settings["pde"], settings.get("regularizer", "none")]
-    if settings.get("regularizer") == "double":
-        parts.append(settings.get("double_form", "residual"))
-    if settings.get("regularizer", "none") != "none":
+    settings = run_config(settings)  # the run schema's defaults filled in
+    parts = [settings["pde"], settings["regularizer"]]
+    if settings["regularizer"] == "double":
+        parts.append(settings["double_form"])
+    if settings["regularizer"] != "none":
         parts.append(f"{float(settings['lambda']):.0e}".replace("+", ""))
-    parts.append(settings.get("precision", "fp32"))
+    parts.append(settings["precision"])
     return "_".join(parts).replace(".", "p").replace("-", "m")
 
 
@@ -82,7 +84,7 @@ def summarize(runs: dict[str, list[tuple[str, str]]], variants: dict[str, dict])
     """One row per variant from its [(run.h5, eval.h5), ...] over seeds."""
     rows = []
     for name, pairs in runs.items():
-        settings = variants[name]
+        settings = run_config(variants[name])
         metrics = [read_metrics(e) for _, e in pairs]
         histories = [_history(r) for r, _ in pairs]
         row = {
