@@ -67,7 +67,7 @@ def bench_jax(case: str, iters: int, linesearch: str = "strong_wolfe", optimizer
     problem = Problem.from_config(config)
     pts, total = problem.train_points, problem.objective.total
     x0 = problem.network.flat_init
-    value_and_grad = jax.jit(jax.value_and_grad(total))
+    value_and_grad = problem.value_and_grad
     eval_s = _timed(lambda: jax.block_until_ready(value_and_grad(x0, pts)), 20)
     flops = loss_grad_flops(value_and_grad, x0, pts)
     if optimizer == "optax":
@@ -128,7 +128,7 @@ def input_derivative_modes(case: str) -> dict:
         pdes.d_dx, pdes.d_dt = dx, dt
         try:
             problem = Problem.from_config(run_config({"pde": "convection", **CASES[case]}))
-            f = jax.jit(jax.value_and_grad(problem.objective.total))
+            f = problem.value_and_grad
             x0, pts = problem.network.flat_init, problem.train_points
             rates[mode] = 1 / _timed(lambda: jax.block_until_ready(f(x0, pts)), 10)
         finally:

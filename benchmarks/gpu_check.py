@@ -34,6 +34,7 @@ from pinnfail.train import Problem, make_chunk, make_metrics, stack
 
 sys.path.insert(0, os.path.dirname(__file__))
 from bench_train import bench_jax  # noqa: E402
+from gpu_batching import measure as batched_measure  # noqa: E402
 
 TABLE1 = {
     "convection": {"pde": "convection", "grid": [20, 20], "n_initial": 200, "n_boundary": 200},
@@ -55,21 +56,6 @@ def versions() -> dict:
         except metadata.PackageNotFoundError:
             found[name] = None
     return found
-
-
-def batched_throughput(members: int, iters: int) -> dict:
-    problem = Problem.from_config(run_config({**TABLE1["convection"], **DOUBLE_FP64}))
-    chunk = make_chunk(problem, members)
-    carry = stack([problem.init_carry(s) for s in range(members)])
-    active = jnp.ones(members, bool)
-    carry = chunk(carry, problem.train_points, 20, active)  # compile + warm-up
-    jax.block_until_ready(carry.params)
-    start = time.perf_counter()
-    carry = chunk(carry, problem.train_points, iters, active)
-    jax.block_until_ready(carry.params)
-    seconds = time.perf_counter() - start
-    return {"members": members, "iterations": iters, "seconds": seconds,
-            "aggregate_iters_per_s": members * iters / seconds}
 
 
 def timed_run(name: str, seconds_budget: float, chunk_iters: int = 1000) -> dict:
@@ -149,7 +135,8 @@ def main() -> None:
         return rows
 
     def batched():
-        rows = [batched_throughput(s, max(args.iters // 3, 50)) for s in args.members]
+        problem = Problem.from_config(run_config({**TABLE1["convection"], **DOUBLE_FP64}))
+        rows = [batched_measure(problem, s, max(args.iters // 3, 50)) for s in args.members]
         for row in rows:
             row["vs_single"] = row["aggregate_iters_per_s"] / rows[0]["aggregate_iters_per_s"]
         return rows
