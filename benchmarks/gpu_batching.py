@@ -1,25 +1,30 @@
-"""Where the time of a batched (vmapped) L-BFGS iteration goes, for S = 1, 4, 16 members.
+"""Where the time of a batched L-BFGS iteration goes, for S = 1, 4, 16 members.
 
-For each problem and S: the S-member objective value+gradient (ms), the S-member L-BFGS
-direction update (ms), and a chunk of iterations (ms per iteration, aggregate iterations/s,
-objective evaluations per member per iteration). A batched line search runs until its slowest
-member is done, so (chunk - update) / value+gradient estimates the evaluations the batch pays
-per iteration, against the mean a member needs.
+For each problem and S, after ``--warmup`` iterations (line searches need more trials past the
+first few hundred): the S-member objective value+gradient (ms), the S-member L-BFGS direction
+update (ms), and a chunk of iterations in each schedule of ``make_chunk``: *lockstep* (a batched
+line search runs until its slowest member is done) and *decoupled* (one trial per member per
+step; a member starts its next iteration as soon as its search ends). Per schedule: ms per
+iteration, aggregate iterations/s, the trials a member needs per iteration, and the trials the
+batch pays per iteration (decoupled: counted exactly, the most any member did; lockstep:
+estimated as (iteration - update) / value+gradient).
 
     python benchmarks/gpu_batching.py --out batching.json [--members 1 4 16] [--deadline 150]
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 import pinnfail  # noqa: F401
 from pinnfail.config import run_config
-from pinnfail.lbfgs import scale_by_compact_lbfgs
+from pinnfail.lbfgs import compact_lbfgs_update
 from pinnfail.train import Problem, make_chunk, stack
 
 PROBLEMS = {
@@ -29,7 +34,7 @@ PROBLEMS = {
 BASE = {"pde": "convection", "grid": [20, 20], "n_initial": 200, "n_boundary": 200}
 
 
-def _ms(fn, *args, repeats=20):
+def _ms_per_call(fn, *args, repeats=20) -> float:
     jax.block_until_ready(fn(*args))
     start = time.perf_counter()
     for _ in range(repeats):
@@ -38,39 +43,55 @@ def _ms(fn, *args, repeats=20):
     return 1e3 * (time.perf_counter() - start) / repeats
 
 
-def measure(problem: Problem, members: int, iters: int) -> dict:
+def _update_ms(state, params, repeats=20) -> float:
+    """The L-BFGS direction update of every member, ``repeats`` times inside one jitted loop."""
+    batched = params.ndim == 2
+    update = jax.vmap(compact_lbfgs_update) if batched else compact_lbfgs_update
+
+    def loop(state, params):
+        def body(i, carry):
+            state, x = carry
+            direction, state = update(x, state, x)
+            return state, x + 1e-6 * direction
+        return jax.lax.fori_loop(0, repeats, body, (state, params))
+
+    run = jax.jit(loop)
+    jax.block_until_ready(run(state, params))
+    start = time.perf_counter()
+    jax.block_until_ready(run(state, params))
+    return 1e3 * (time.perf_counter() - start) / repeats
+
+
+def measure(problem: Problem, members: int, iters: int, warmup: int = 0) -> list[dict]:
+    """One row per schedule (``single`` for S = 1, else ``lockstep`` and ``decoupled``)."""
+    pts, active = problem.train_points, jnp.ones(members, bool)
     carry = stack([problem.init_carry(s) for s in range(members)])
-    pts = problem.train_points
+    if warmup:
+        carry = make_chunk(problem, members)(carry, pts, warmup, active)
+    start_carry = jax.device_get(carry)
     value_and_grad = jax.jit(jax.vmap(jax.value_and_grad(problem.objective.total), (0, None)))
-    vg_ms = _ms(value_and_grad, carry.params, pts)
-    opt = scale_by_compact_lbfgs(problem.config["memory"])
-
-    def batched_update(grads, state, params):  # as in make_chunk: one counter for all members
-        count = state.count[0]
-        return jax.vmap(lambda g, s, x: opt.update(g, s._replace(count=count), x))(grads, state, params)
-
-    update = jax.jit(batched_update, donate_argnums=1)
-    state = jax.vmap(opt.init)(carry.params)
-    _, state = update(carry.params, state, carry.params)
-    jax.block_until_ready(state)
-    start = time.perf_counter()
-    for _ in range(20):
-        direction, state = update(carry.params, state, carry.params)
-    jax.block_until_ready(direction)
-    update_ms = 1e3 * (time.perf_counter() - start) / 20
-    chunk = make_chunk(problem, members)
-    active = jnp.ones(members, bool)
-    carry = chunk(carry, pts, 20, active)
-    jax.block_until_ready(carry.params)
-    f0 = jax.device_get(carry.fevals)
-    start = time.perf_counter()
-    carry = chunk(carry, pts, iters, active)
-    jax.block_until_ready(carry.params)
-    it_ms = 1e3 * (time.perf_counter() - start) / iters
-    return {"members": members, "value_grad_ms": vg_ms, "update_ms": update_ms, "iteration_ms": it_ms,
-            "aggregate_iters_per_s": 1e3 * members / it_ms,
-            "evals_per_member_iter": float((jax.device_get(carry.fevals) - f0).mean()) / iters,
-            "evals_paid_per_iter": (it_ms - update_ms) / vg_ms}
+    vg_ms = _ms_per_call(value_and_grad, carry.params, pts)
+    compact = jax.tree.map(lambda a: a[0], carry.opt_state[0]) if members == 1 else carry.opt_state[0]
+    update_ms = _update_ms(compact, carry.params[0] if members == 1 else carry.params)
+    schedules = {"single": problem} if members == 1 else {
+        "lockstep": dataclasses.replace(problem, search=None), "decoupled": problem}
+    rows = []
+    for schedule, variant in schedules.items():
+        chunk = make_chunk(variant, members)
+        carry = chunk(jax.tree.map(jnp.asarray, start_carry), pts, 5, active)  # compile, warm
+        jax.block_until_ready(carry.params)
+        f0 = np.asarray(jax.device_get(carry.fevals))
+        start = time.perf_counter()
+        carry = chunk(carry, pts, iters, active)
+        jax.block_until_ready(carry.params)
+        it_ms = 1e3 * (time.perf_counter() - start) / iters
+        trials = (np.asarray(jax.device_get(carry.fevals)) - f0) / iters
+        paid = float(trials.max()) if schedule == "decoupled" else (it_ms - update_ms) / vg_ms
+        rows.append({"members": members, "schedule": schedule, "warmup": warmup,
+                     "value_grad_ms": vg_ms, "update_ms": update_ms, "iteration_ms": it_ms,
+                     "aggregate_iters_per_s": 1e3 * members / it_ms,
+                     "trials_per_member_iter": float(trials.mean()), "trials_paid_per_iter": paid})
+    return rows
 
 
 def main() -> None:
@@ -78,6 +99,7 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--members", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--iters", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=1000, help="iterations before the timing")
     parser.add_argument("--deadline", type=float, default=150.0, help="skip what would start after this")
     args = parser.parse_args()
     start = time.perf_counter()
@@ -87,9 +109,10 @@ def main() -> None:
         for members in args.members:
             if time.perf_counter() - start > args.deadline:
                 break
-            row = {"problem": name, **measure(problem, members, args.iters)}
-            summary["rows"].append(row)
-            print(json.dumps(row), flush=True)
+            for row in measure(problem, members, args.iters, args.warmup):
+                row = {"problem": name, **row}
+                summary["rows"].append(row)
+                print(json.dumps(row), flush=True)
             with open(args.out, "w") as f:
                 json.dump(summary, f, indent=2)
 

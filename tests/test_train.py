@@ -15,7 +15,7 @@ import pytest
 import pinnfail  # noqa: F401  (enables x64)
 from pinnfail.collocation import count_points, training_points
 from pinnfail.config import ConfigError, run_config
-from pinnfail.lbfgs import lbfgs, scale_by_compact_lbfgs
+from pinnfail.lbfgs import compact_lbfgs_update, lbfgs, scale_by_compact_lbfgs
 from pinnfail.losses import make_objective
 from pinnfail.model import build_network, weight_mask
 from pinnfail.pdes import get_pde
@@ -283,25 +283,51 @@ def test_checkpoint_of_another_config_is_ignored(tmp_path):
     assert members[0].resumed_from == 0
 
 
-def test_batched_seeds_equal_sequential_fp64(tmp_path):
+@pytest.mark.parametrize("linesearch", ["strong_wolfe", "zoom"])  # decoupled, lockstep schedule
+def test_batched_seeds_equal_sequential_fp64(tmp_path, linesearch):
     """Batched members follow their sequential runs to round-off, across ring-buffer wraps.
 
     Round-off differences (vmap orders some sums differently) grow exponentially along an
     L-BFGS trajectory on this nonconvex loss: measured ~1e-13 relative at 30 iterations and
     ~1e-7 at 50, O(1) after ~150. Hence a short horizon, with a 10-pair history so the ring
-    buffer wraps three times.
+    buffer wraps three times. The members need different numbers of line-search trials, so
+    the decoupled schedule has members in different iterations at the same step.
     """
-    cfg = tiny(precision="fp64", max_iters=30, memory=10)
+    cfg = tiny(precision="fp64", max_iters=30, memory=10, linesearch=linesearch)
     seeds = [0, 1, 2]
     batched = [tmp_path / f"b{s}.h5" for s in seeds]
     train(cfg, seeds, batched, progress=False)
+    fevals = set()
     for s, path in zip(seeds, batched):
         single = tmp_path / f"s{s}.h5"
         train(cfg, [s], [single], progress=False)
         with h5py.File(path) as a, h5py.File(single) as b:
             np.testing.assert_allclose(a["params"][()], b["params"][()], rtol=1e-9, atol=1e-11)
-            assert a.attrs["iterations"] == b.attrs["iterations"]
+            assert a.attrs["iterations"] == b.attrs["iterations"] == 30
+            np.testing.assert_array_equal(a["history"]["fevals"][()], b["history"]["fevals"][()])
             assert json.loads(a.attrs["config"])["seed"] == s
+            fevals.add(int(a.attrs["fevals"]))
+    assert len(fevals) > 1
+
+
+def test_masked_lbfgs_update_leaves_the_state_unchanged():
+    """apply=False keeps every leaf bitwise; apply=True is the plain update."""
+    rng = np.random.default_rng(3)
+    opt = scale_by_compact_lbfgs(4)
+    x = jnp.asarray(rng.normal(size=12))
+    state = opt.init(x)
+    for _ in range(6):  # fill and wrap the history
+        g = jnp.asarray(rng.normal(size=12))
+        direction, state = opt.update(g, state, x)
+        x = x - 0.1 * direction
+    g = jnp.asarray(rng.normal(size=12))
+    plain_dir, plain = compact_lbfgs_update(g, state, x)
+    kept_dir, kept = compact_lbfgs_update(g, state, x, jnp.asarray(False))
+    applied_dir, applied = compact_lbfgs_update(g, state, x, jnp.asarray(True))
+    for old, same, new, ref in zip(state, kept, applied, plain):
+        np.testing.assert_array_equal(same, old)
+        np.testing.assert_array_equal(new, ref)
+    np.testing.assert_array_equal(applied_dir, plain_dir)
 
 
 def test_batched_members_stop_independently(tmp_path):

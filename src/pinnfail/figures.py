@@ -576,9 +576,8 @@ def _metrics_panel(ax, cases: list[Case], labels: dict[str, str], colors: dict[s
     blocks = []
     for case in cases:
         m = case.metrics
-        lines = [f"{_details(case.config)}, {int(m.get('iterations', 0))} it"]
-        if rmae:
-            lines.append(f"rMAE {_sci(m.get('rmae'))}")
+        counts = f"{int(m.get('iterations', 0))} it" + (f", rMAE {_sci(m.get('rmae'))}" if rmae else "")
+        lines = [_details(case.config), counts]  # short lines: the panel must not reach the next axes
         lines.append(f"loss {_sci(m.get('train_loss'))} / {_sci(m.get('test_loss'))}")
         head = TextArea(labels[case.role], textprops={"color": colors[case.role], "size": size + 0.5,
                                                        "weight": "bold", "linespacing": 1.1})

@@ -17,6 +17,7 @@ slot's insertion count. Pairs with s^T y = 0 are skipped, as optax does.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import jax
@@ -56,45 +57,66 @@ def scale_by_compact_lbfgs(memory_size: int = 100) -> optax.GradientTransformati
         )
 
     def update_fn(grad, state, params):
-        dtype = params.dtype
-        first = state.count == 0
-        slot = (state.count - 1) % m
-        s = jnp.where(first, 0, params - state.params).astype(dtype)
-        y = jnp.where(first, 0, grad - state.updates).astype(dtype)
-        memory = state.memory.at[slot].set(s).at[m + slot].set(y)
-        products = memory @ jnp.stack([y, grad], axis=1)  # (2m, 2): S^T y, S^T g; Y^T y, Y^T g
-        s_y, s_g, y_y, y_g = products[:m, 0], products[:m, 1], products[m:, 0], products[m:, 1]
-        sy = state.sy.at[:, slot].set(s_y)
-        yy = state.yy.at[:, slot].set(y_y).at[slot, :].set(y_y)
-        inserted = state.inserted.at[slot].set(jnp.where(first, -1, state.count))
-
-        diag = jnp.diagonal(sy)
-        valid = (inserted >= 0) & (diag != 0)
-        newest_sy, newest_yy = s_y[slot], y_y[slot]
-        gamma = jnp.where(newest_yy > 0, newest_sy / jnp.where(newest_yy > 0, newest_yy, 1), 1)
-        gamma = jnp.where(first, jnp.minimum(1, 1 / jnp.linalg.norm(grad)), gamma).astype(dtype)
-
-        order = jnp.argsort(jnp.where(valid, inserted, -1))
-        both = valid[:, None] & valid[None, :]
-        older = inserted[:, None] <= inserted[None, :]
-        r = jnp.where(both & older, sy, 0) + jnp.diag(jnp.where(valid, 0, 1).astype(dtype))
-        r_chrono = r[order][:, order]
-        p = jnp.where(valid, s_g, 0)
-        a_chrono = solve_triangular(r_chrono, p[order], lower=False)
-        a = jnp.zeros_like(p).at[order].set(a_chrono)
-        v = jnp.where(valid, diag, 0) * a + gamma * (jnp.where(both, yy, 0) @ a) - gamma * jnp.where(
-            valid, y_g, 0
-        )
-        b_chrono = solve_triangular(r_chrono, v[order], trans="T", lower=False)
-        b = jnp.zeros_like(v).at[order].set(b_chrono)
-        direction = gamma * grad + jnp.concatenate([b, -gamma * a]) @ memory
-        new_state = CompactLBFGSState(
-            count=state.count + 1, params=params, updates=grad,
-            memory=memory, sy=sy, yy=yy, inserted=inserted,
-        )
-        return direction.astype(dtype), new_state
+        return compact_lbfgs_update(grad, state, params)
 
     return optax.GradientTransformation(init_fn, update_fn)
+
+
+def compact_lbfgs_update(grad, state: CompactLBFGSState, params, apply=None):
+    """The direction H g and the next state (``scale_by_compact_lbfgs``'s update).
+
+    ``apply``: a boolean; where it is False the state is returned unchanged (and the
+    direction is meaningless). Batched callers use it to advance only some members:
+    the history then changes by a dropped or applied row write, in place, never by a
+    select or copy of the whole buffer.
+    """
+    dtype = params.dtype
+    m = state.inserted.shape[0]
+    first = state.count == 0
+    slot = (state.count - 1) % m
+    s = jnp.where(first, 0, params - state.params).astype(dtype)
+    y = jnp.where(first, 0, grad - state.updates).astype(dtype)
+    if apply is None:
+        memory = state.memory.at[slot].set(s).at[m + slot].set(y)
+    else:  # where not applied, the rows go out of range and are dropped: no gather, no copy
+        rows = jnp.where(apply, slot, 2 * m)
+        memory = state.memory.at[rows].set(s, mode="drop").at[rows + m].set(y, mode="drop")
+    products = memory @ jnp.stack([y, grad], axis=1)  # (2m, 2): S^T y, S^T g; Y^T y, Y^T g
+    s_y, s_g, y_y, y_g = products[:m, 0], products[:m, 1], products[m:, 0], products[m:, 1]
+    sy = state.sy.at[:, slot].set(s_y)
+    yy = state.yy.at[:, slot].set(y_y).at[slot, :].set(y_y)
+    inserted = state.inserted.at[slot].set(jnp.where(first, -1, state.count))
+
+    diag = jnp.diagonal(sy)
+    valid = (inserted >= 0) & (diag != 0)
+    newest_sy, newest_yy = s_y[slot], y_y[slot]
+    gamma = jnp.where(newest_yy > 0, newest_sy / jnp.where(newest_yy > 0, newest_yy, 1), 1)
+    gamma = jnp.where(first, jnp.minimum(1, 1 / jnp.linalg.norm(grad)), gamma).astype(dtype)
+
+    order = jnp.argsort(jnp.where(valid, inserted, -1))
+    both = valid[:, None] & valid[None, :]
+    older = inserted[:, None] <= inserted[None, :]
+    r = jnp.where(both & older, sy, 0) + jnp.diag(jnp.where(valid, 0, 1).astype(dtype))
+    r_chrono = r[order][:, order]
+    p = jnp.where(valid, s_g, 0)
+    a_chrono = solve_triangular(r_chrono, p[order], lower=False)
+    a = jnp.zeros_like(p).at[order].set(a_chrono)
+    v = jnp.where(valid, diag, 0) * a + gamma * (jnp.where(both, yy, 0) @ a) - gamma * jnp.where(
+        valid, y_g, 0
+    )
+    b_chrono = solve_triangular(r_chrono, v[order], trans="T", lower=False)
+    b = jnp.zeros_like(v).at[order].set(b_chrono)
+    direction = gamma * grad + jnp.concatenate([b, -gamma * a]) @ memory
+    new_state = CompactLBFGSState(
+        count=state.count + 1, params=params, updates=grad,
+        memory=memory, sy=sy, yy=yy, inserted=inserted,
+    )
+    if apply is not None:  # the memory is already masked row by row
+        new_state = new_state._replace(**{
+            k: jnp.where(apply, getattr(new_state, k), getattr(state, k))
+            for k in ("count", "params", "updates", "sy", "yy", "inserted")
+        })
+    return direction.astype(dtype), new_state
 
 
 class StrongWolfeState(NamedTuple):
@@ -104,7 +126,18 @@ class StrongWolfeState(NamedTuple):
     failed: jax.Array
 
 
-class _Search(NamedTuple):
+class Line(NamedTuple):
+    """What a line search searches along: fixed for the whole search."""
+
+    direction: jax.Array
+    value: jax.Array  # objective at the base point
+    slope: jax.Array  # directional derivative at the base point
+    step_tol: jax.Array  # a bracket narrower than this has collapsed
+
+
+class Search(NamedTuple):
+    """A line search in progress along a ``Line``."""
+
     t: jax.Array  # next trial step
     t_lo: jax.Array  # best step so far meeting sufficient decrease (0: none yet)
     f_lo: jax.Array
@@ -115,7 +148,7 @@ class _Search(NamedTuple):
     d_hi: jax.Array
     zoom: jax.Array  # a bracket [lo, hi] has been found
     done: jax.Array
-    count: jax.Array
+    count: jax.Array  # trials evaluated
 
 
 def _cubic_minimizer(t1, f1, d1, t2, f2, d2, lower, upper):
@@ -132,18 +165,113 @@ def _cubic_minimizer(t1, f1, d1, t2, f2, d2, lower, upper):
     return jnp.clip(t, lower, upper)
 
 
+@dataclass(frozen=True)
+class StrongWolfe:
+    """Strong-Wolfe line search (Nocedal & Wright Alg. 3.5/3.6, cubic interpolation).
+
+    The same conditions as optax's zoom line search and PyTorch's ``strong_wolfe``,
+    written as a state machine with one objective evaluation per trial:
+    ``start`` -> (evaluate ``trial_point``, ``advance``) until ``finished`` ->
+    ``result``; the ``Line`` stays fixed, the ``Search`` advances. ``scale_by_strong_wolfe_linesearch`` runs it in a while loop; a
+    batched trainer can advance each member by one trial per step instead, so that
+    members never wait for each other's searches. If no step meets sufficient
+    decrease within ``max_linesearch_steps`` the parameters stay put and ``failed``
+    is set.
+    """
+
+    max_linesearch_steps: int = 20
+    c1: float = 1e-4
+    c2: float = 0.9
+    approx_dec_rtol: float = 1e-6
+
+    def start(self, value, grad, direction) -> tuple[Line, Search]:
+        """A search from a point with objective ``value`` and gradient ``grad``."""
+        dtype = grad.dtype
+        slope = jnp.vdot(grad, direction)
+        descent = slope < 0  # otherwise fall back to steepest descent
+        direction = jnp.where(descent, direction, -grad)
+        slope = jnp.where(descent, slope, -jnp.vdot(grad, grad))
+        zero = jnp.zeros([], dtype)
+        step_tol = jnp.finfo(dtype).eps / jnp.maximum(jnp.max(jnp.abs(direction)), jnp.finfo(dtype).tiny)
+        return Line(direction, value, slope, step_tol), Search(
+            t=jnp.ones([], dtype), t_lo=zero, f_lo=value, d_lo=slope, g_lo=grad,
+            t_hi=zero, f_hi=value, d_hi=slope,
+            zoom=jnp.zeros([], bool), done=jnp.zeros([], bool), count=jnp.zeros([], jnp.int32),
+        )
+
+    @staticmethod
+    def trial_point(line: Line, s: Search, params):
+        return params + s.t * line.direction
+
+    def finished(self, s: Search):
+        return s.done | (s.count >= self.max_linesearch_steps)
+
+    def advance(self, line: Line, s: Search, f, g) -> Search:
+        """The search after the trial at ``s.t`` gave objective ``f`` and gradient ``g``."""
+        c1, c2 = self.c1, self.c2
+        slope = jnp.vdot(g, line.direction)
+        # Sufficient decrease, or its approximate form (Hager & Zhang 2005, as in
+        # optax's zoom) once the decrease is below the objective's precision.
+        approx = (f <= line.value + self.approx_dec_rtol * jnp.abs(line.value)) & (
+            slope <= (2 * c1 - 1) * line.slope
+        )
+        armijo_fails = ~((f <= line.value + c1 * s.t * line.slope) | approx)
+        curvature_ok = jnp.abs(slope) <= -c2 * line.slope
+        # Bracketing phase (lo is the previous acceptable trial).
+        not_lower = ~(f < s.f_lo)
+        b_to_zoom_hi = armijo_fails | ((s.t_lo > 0) & not_lower)  # bracket [lo, t]
+        b_done = ~b_to_zoom_hi & curvature_ok
+        b_to_zoom_lo = ~b_to_zoom_hi & ~b_done & (slope >= 0)  # bracket [t, lo]
+        # Zoom phase.
+        z_hi = armijo_fails | not_lower
+        z_done = ~z_hi & curvature_ok
+        z_flip = ~z_hi & ~z_done & (slope * (s.t_hi - s.t_lo) >= 0)
+        zoom = s.zoom
+        done = jnp.where(zoom, z_done, b_done)
+        new_lo = jnp.where(zoom, ~z_hi, ~b_to_zoom_hi)  # this trial becomes lo
+        new_hi_is_trial = jnp.where(zoom, z_hi, b_to_zoom_hi)
+        new_hi_is_old_lo = jnp.where(zoom, z_flip, b_to_zoom_lo)
+        t_hi = jnp.where(new_hi_is_trial, s.t, jnp.where(new_hi_is_old_lo, s.t_lo, s.t_hi))
+        f_hi = jnp.where(new_hi_is_trial, f, jnp.where(new_hi_is_old_lo, s.f_lo, s.f_hi))
+        d_hi = jnp.where(new_hi_is_trial, slope, jnp.where(new_hi_is_old_lo, s.d_lo, s.d_hi))
+        t_lo = jnp.where(new_lo, s.t, s.t_lo)
+        f_lo = jnp.where(new_lo, f, s.f_lo)
+        d_lo = jnp.where(new_lo, slope, s.d_lo)
+        g_lo = jnp.where(new_lo, g, s.g_lo)
+        in_zoom = zoom | b_to_zoom_hi | b_to_zoom_lo
+        # Next trial: extrapolate while bracketing, interpolate inside the bracket.
+        extrapolated = _cubic_minimizer(
+            s.t_lo, s.f_lo, s.d_lo, s.t, f, slope, s.t + 0.01 * (s.t - s.t_lo), 10 * s.t
+        )
+        lower, upper = jnp.minimum(t_lo, t_hi), jnp.maximum(t_lo, t_hi)
+        interpolated = _cubic_minimizer(t_lo, f_lo, d_lo, t_hi, f_hi, d_hi, lower, upper)
+        margin = 0.1 * (upper - lower)
+        too_close = (interpolated - lower < margin) | (upper - interpolated < margin)
+        interpolated = jnp.where(too_close, (lower + upper) / 2, interpolated)
+        collapsed = in_zoom & (upper - lower < line.step_tol)
+        return Search(
+            t=jnp.where(in_zoom, interpolated, extrapolated),
+            t_lo=t_lo, f_lo=f_lo, d_lo=d_lo, g_lo=g_lo,
+            t_hi=t_hi, f_hi=f_hi, d_hi=d_hi,
+            zoom=in_zoom, done=done | collapsed, count=s.count + 1,
+        )
+
+    @staticmethod
+    def result(line: Line, s: Search) -> tuple[jax.Array, StrongWolfeState]:
+        """The accepted update and the line-search state at the new point."""
+        state = StrongWolfeState(value=s.f_lo, grad=s.g_lo, num_linesearch_steps=s.count, failed=s.t_lo == 0)
+        return (s.t_lo * line.direction).astype(line.direction.dtype), state
+
+
 def scale_by_strong_wolfe_linesearch(
     max_linesearch_steps: int = 20, c1: float = 1e-4, c2: float = 0.9, approx_dec_rtol: float = 1e-6
 ) -> optax.GradientTransformationExtraArgs:
-    """Strong-Wolfe line search (Nocedal & Wright Alg. 3.5/3.6, cubic interpolation).
+    """``StrongWolfe`` as an optax transformation: the whole search in one while loop.
 
-    The same conditions as optax's zoom line search and PyTorch's
-    ``strong_wolfe``, written so that each trial is one objective evaluation
-    in a single while loop (no evaluations inside conditionals). Keeps the value
-    and gradient at the accepted point in its state for
-    ``optax.value_and_grad_from_state``. If no step meets sufficient decrease
-    within ``max_linesearch_steps`` the parameters stay put and ``failed`` is set.
+    Keeps the value and gradient at the accepted point in its state for
+    ``optax.value_and_grad_from_state``.
     """
+    search = StrongWolfe(max_linesearch_steps, c1, c2, approx_dec_rtol)
 
     def init_fn(params):
         return StrongWolfeState(
@@ -154,77 +282,14 @@ def scale_by_strong_wolfe_linesearch(
         )
 
     def update_fn(updates, state, params, *, value, grad, value_fn, **extra):
-        dtype = params.dtype
-        direction = updates
-        slope0 = jnp.vdot(grad, direction)
-        descent = slope0 < 0
-        direction = jnp.where(descent, direction, -grad)
-        slope0 = jnp.where(descent, slope0, -jnp.vdot(grad, grad))
-        step_tol = jnp.finfo(dtype).eps / jnp.maximum(jnp.max(jnp.abs(direction)), jnp.finfo(dtype).tiny)
         value_and_grad = jax.value_and_grad(value_fn)
-        zero = jnp.zeros([], dtype)
 
-        def cond(s: _Search):
-            return ~s.done & (s.count < max_linesearch_steps)
+        line, start = search.start(value, grad, updates)
 
-        def body(s: _Search):
-            f, g = value_and_grad(params + s.t * direction)
-            slope = jnp.vdot(g, direction)
-            # Sufficient decrease, or its approximate form (Hager & Zhang 2005, as in
-            # optax's zoom) once the decrease is below the objective's precision.
-            approx = (f <= value + approx_dec_rtol * jnp.abs(value)) & (slope <= (2 * c1 - 1) * slope0)
-            armijo_fails = ~((f <= value + c1 * s.t * slope0) | approx)
-            curvature_ok = jnp.abs(slope) <= -c2 * slope0
-            count = s.count + 1
-            # Bracketing phase (lo is the previous acceptable trial).
-            not_lower = ~(f < s.f_lo)
-            b_to_zoom_hi = armijo_fails | ((s.t_lo > 0) & not_lower)  # bracket [lo, t]
-            b_done = ~b_to_zoom_hi & curvature_ok
-            b_to_zoom_lo = ~b_to_zoom_hi & ~b_done & (slope >= 0)  # bracket [t, lo]
-            # Zoom phase.
-            z_hi = armijo_fails | not_lower
-            z_done = ~z_hi & curvature_ok
-            z_flip = ~z_hi & ~z_done & (slope * (s.t_hi - s.t_lo) >= 0)
-            zoom = s.zoom
-            done = jnp.where(zoom, z_done, b_done)
-            new_lo = jnp.where(zoom, ~z_hi, ~b_to_zoom_hi)  # this trial becomes lo
-            new_hi_is_trial = jnp.where(zoom, z_hi, b_to_zoom_hi)
-            new_hi_is_old_lo = jnp.where(zoom, z_flip, b_to_zoom_lo)
-            t_hi = jnp.where(new_hi_is_trial, s.t, jnp.where(new_hi_is_old_lo, s.t_lo, s.t_hi))
-            f_hi = jnp.where(new_hi_is_trial, f, jnp.where(new_hi_is_old_lo, s.f_lo, s.f_hi))
-            d_hi = jnp.where(new_hi_is_trial, slope, jnp.where(new_hi_is_old_lo, s.d_lo, s.d_hi))
-            t_lo = jnp.where(new_lo, s.t, s.t_lo)
-            f_lo = jnp.where(new_lo, f, s.f_lo)
-            d_lo = jnp.where(new_lo, slope, s.d_lo)
-            g_lo = jnp.where(new_lo, g, s.g_lo)
-            in_zoom = zoom | b_to_zoom_hi | b_to_zoom_lo
-            # Next trial: extrapolate while bracketing, interpolate inside the bracket.
-            extrapolated = _cubic_minimizer(
-                s.t_lo, s.f_lo, s.d_lo, s.t, f, slope, s.t + 0.01 * (s.t - s.t_lo), 10 * s.t
-            )
-            lower, upper = jnp.minimum(t_lo, t_hi), jnp.maximum(t_lo, t_hi)
-            interpolated = _cubic_minimizer(t_lo, f_lo, d_lo, t_hi, f_hi, d_hi, lower, upper)
-            margin = 0.1 * (upper - lower)
-            too_close = (interpolated - lower < margin) | (upper - interpolated < margin)
-            interpolated = jnp.where(too_close, (lower + upper) / 2, interpolated)
-            collapsed = in_zoom & (upper - lower < step_tol)
-            return _Search(
-                t=jnp.where(in_zoom, interpolated, extrapolated),
-                t_lo=t_lo, f_lo=f_lo, d_lo=d_lo, g_lo=g_lo,
-                t_hi=t_hi, f_hi=f_hi, d_hi=d_hi,
-                zoom=in_zoom, done=done | collapsed, count=count,
-            )
+        def body(s: Search) -> Search:
+            return search.advance(line, s, *value_and_grad(search.trial_point(line, s, params)))
 
-        start = _Search(
-            t=jnp.ones([], dtype), t_lo=zero, f_lo=value, d_lo=slope0, g_lo=grad,
-            t_hi=zero, f_hi=value, d_hi=slope0,
-            zoom=jnp.zeros([], bool), done=jnp.zeros([], bool), count=jnp.zeros([], jnp.int32),
-        )
-        s = jax.lax.while_loop(cond, body, start)
-        new_state = StrongWolfeState(
-            value=s.f_lo, grad=s.g_lo, num_linesearch_steps=s.count, failed=s.t_lo == 0
-        )
-        return (s.t_lo * direction).astype(dtype), new_state
+        return search.result(line, jax.lax.while_loop(lambda s: ~search.finished(s), body, start))
 
     return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
@@ -245,3 +310,21 @@ def lbfgs(
     else:
         search = scale_by_strong_wolfe_linesearch(max_linesearch_steps)
     return optax.chain(scale_by_compact_lbfgs(memory_size), optax.scale(-1.0), search)
+
+
+def begin_iteration(opt_state, params, search: StrongWolfe, apply=None) -> tuple[tuple, Line, Search]:
+    """Start one iteration of ``lbfgs(...)`` (strong-Wolfe) from its state.
+
+    Returns the state with the history updated, and the line search along the new
+    direction. ``apply`` as in ``compact_lbfgs_update``. With ``end_iteration`` this
+    is the iteration of the optax chain, split where the trials are evaluated.
+    """
+    compact, scale, line = opt_state
+    direction, compact = compact_lbfgs_update(line.grad, compact, params, apply)
+    return ((compact, scale, line), *search.start(line.value, line.grad, -direction))
+
+
+def end_iteration(opt_state, line: Line, s: Search) -> tuple[jax.Array, tuple]:
+    """The accepted update and the state at the new point, once ``s`` is finished."""
+    updates, state = StrongWolfe.result(line, s)
+    return updates, (*opt_state[:-1], state)

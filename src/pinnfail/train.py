@@ -2,8 +2,9 @@
 
 A job trains S members (seeds) of one run configuration at once: parameters,
 L-BFGS states and test points are stacked and the chunk of ``log_every``
-iterations is ``jax.vmap``-ed over members. A member that has stopped is
-frozen (its while-loop predicate is false). S = 1 is a single run.
+iterations is ``jax.vmap``-ed over members, each member taking its own line-search
+trials (see ``make_chunk``). A member that has stopped is frozen. S = 1 is a
+single run.
 
 Between chunks the host records the history, applies the stop rule and saves
 checkpoints; inside a chunk nothing leaves the device.
@@ -29,7 +30,7 @@ import optax
 from . import io
 from .collocation import count_points, test_points, training_points
 from .config import config_hash, run_config
-from .lbfgs import lbfgs
+from .lbfgs import Line, Search, StrongWolfe, begin_iteration, end_iteration, lbfgs
 from .losses import Objective, make_objective
 from .model import DTYPES, Network, build_network
 from .pdes import PDE, get_pde
@@ -57,6 +58,7 @@ class Problem:
     dtype: type
     train_points: dict
     optimizer: optax.GradientTransformationExtraArgs
+    search: StrongWolfe | None  # the optimizer's line search, if it can run trial by trial
 
     @classmethod
     def from_config(cls, config: dict) -> "Problem":
@@ -71,6 +73,7 @@ class Problem:
             dtype=dtype,
             train_points={k: jnp.asarray(v) for k, v in training_points(pde, config, dtype).items()},
             optimizer=lbfgs(config["memory"], config["max_linesearch_steps"], config["linesearch"]),
+            search=StrongWolfe(config["max_linesearch_steps"]) if config["linesearch"] == "strong_wolfe" else None,
         )
 
     @property
@@ -97,16 +100,36 @@ class Problem:
         )
 
 
-def make_chunk(problem: Problem, n_members: int) -> Callable:
-    """A jitted, member-batched function running ``n`` L-BFGS iterations.
+class InFlight(NamedTuple):
+    """Per member, within a decoupled chunk: the iteration under way."""
 
-    The loop predicate is shared by all members (a per-member predicate would
-    make ``vmap`` select the whole carry, history included, every iteration).
-    Members that are inactive or have diverged keep their parameters and
-    counters; their optimizer state is not used again.
+    line: Line
+    search: Search
+    started: jax.Array  # the iteration has its direction
+    done: jax.Array  # iterations finished in this chunk
+
+
+def _select(mask, new, old):
+    """Per-member choice between two stacked pytrees."""
+    return jax.tree.map(lambda a, b: jnp.where(mask.reshape(mask.shape + (1,) * (a.ndim - 1)), a, b), new, old)
+
+
+def make_chunk(problem: Problem, n_members: int) -> Callable:
+    """A jitted, member-batched function running ``n`` L-BFGS iterations per member.
+
+    One member runs the optax chain in a ``fori_loop`` (no vmap). Several members
+    with the strong-Wolfe search run *decoupled*: each loop step evaluates one
+    line-search trial for every member at once, and a member whose search ends
+    takes its step and starts its next iteration at the following step. Members
+    thus never wait for each other's line searches: a chunk costs the largest
+    number of trials any member needs for its ``n`` iterations, not the sum over
+    iterations of the per-iteration maximum (lockstep). Each member follows exactly
+    the trials it would follow alone. Optax's zoom search runs whole iterations in
+    lockstep. Members that are inactive or have diverged keep their parameters and
+    counters.
     """
     total = problem.objective.total
-    opt = problem.optimizer
+    opt, search = problem.optimizer, problem.search
 
     def step(carry: Carry, points, live) -> Carry:
         # The objective at the current parameters is always in the line search state
@@ -119,22 +142,20 @@ def make_chunk(problem: Problem, n_members: int) -> Callable:
             value_fn=lambda p: total(p, points),
         )
         params = optax.apply_updates(carry.params, updates)
-        search = opt_state[-1]
-        ok = jnp.isfinite(search.value) & jnp.all(jnp.isfinite(params))
+        ok = jnp.isfinite(opt_state[-1].value) & jnp.all(jnp.isfinite(params))
         moved = live & ok
         return Carry(
             params=jnp.where(moved, params, carry.params),
             opt_state=opt_state,
             iteration=carry.iteration + moved,
-            fevals=carry.fevals + live * (_linesearch_steps(search) + (carry.iteration == 0)),
+            fevals=carry.fevals + live * (_linesearch_steps(opt_state[-1]) + (carry.iteration == 0)),
             diverged=carry.diverged | (live & ~ok),
         )
 
-    def batched_step(carry: Carry, points, live) -> Carry:
+    def lockstep_step(carry: Carry, points, live) -> Carry:
         # Members start together and every member's optimizer state advances every
         # iteration, so their L-BFGS counters are equal. Passing the counter unbatched
-        # keeps the history write an in-place slice update: with a per-member counter,
-        # vmap turns it into a scatter that rewrites the whole (S, 2m, n) history.
+        # keeps the history write an in-place slice update.
         count = carry.opt_state[0].count[0]
 
         def one(c: Carry, alive) -> Carry:
@@ -143,6 +164,30 @@ def make_chunk(problem: Problem, n_members: int) -> Callable:
 
         return jax.vmap(one)(carry, live)
 
+    value_and_grad = jax.vmap(jax.value_and_grad(total), (0, None))
+
+    def decoupled_step(carry: Carry, flight: InFlight, points, alive) -> tuple[Carry, InFlight]:
+        begin = alive & ~flight.started
+        opt_state, new_line, new_search = jax.vmap(lambda s, x, a: begin_iteration(s, x, search, a))(
+            carry.opt_state, carry.params, begin
+        )
+        line, s = _select(begin, (new_line, new_search), (flight.line, flight.search))
+        f, g = value_and_grad(jax.vmap(search.trial_point)(line, s, carry.params), points)
+        s = _select(alive, jax.vmap(search.advance)(line, s, f, g), s)
+        finished = alive & jax.vmap(search.finished)(s)
+        updates, ended = jax.vmap(end_iteration)(opt_state, line, s)
+        params = carry.params + updates
+        ok = jnp.isfinite(ended[-1].value) & jnp.all(jnp.isfinite(params), axis=-1)
+        moved = finished & ok
+        carry = Carry(
+            params=_select(moved, params, carry.params),
+            opt_state=(*opt_state[:-1], _select(finished, ended[-1], opt_state[-1])),
+            iteration=carry.iteration + moved,
+            fevals=carry.fevals + finished * (s.count + (carry.iteration == 0)),
+            diverged=carry.diverged | (finished & ~ok),
+        )
+        return carry, InFlight(line, s, (flight.started | begin) & ~finished, flight.done + finished)
+
     def chunk(carry: Carry, points, n, active):
         if n_members == 1:  # no vmap: batched ring-buffer writes become full scatters
             single = jax.tree.map(lambda a: a[0], carry)
@@ -150,9 +195,28 @@ def make_chunk(problem: Problem, n_members: int) -> Callable:
                 0, n, lambda i, c: step(c, points, active[0] & ~c.diverged), single
             )
             return jax.tree.map(lambda a: a[None], single)
-        return jax.lax.fori_loop(
-            0, n, lambda i, c: batched_step(c, points, active & ~c.diverged), carry
+        if search is None:
+            return jax.lax.fori_loop(
+                0, n, lambda i, c: lockstep_step(c, points, active & ~c.diverged), carry
+            )
+        line = carry.opt_state[-1]
+        placeholder_line, placeholder_search = jax.vmap(search.start)(line.value, line.grad, line.grad)
+        flight = InFlight(
+            line=placeholder_line, search=placeholder_search,  # never read: no member has started
+            started=jnp.zeros(n_members, bool),
+            done=jnp.zeros(n_members, carry.iteration.dtype),
         )
+
+        def alive(state):
+            c, f = state
+            return active & ~c.diverged & (f.done < n)
+
+        carry, _ = jax.lax.while_loop(
+            lambda state: alive(state).any(),
+            lambda state: decoupled_step(*state, points, alive(state)),
+            (carry, flight),
+        )
+        return carry
 
     return jax.jit(chunk, donate_argnums=0)
 
