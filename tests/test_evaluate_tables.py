@@ -85,6 +85,8 @@ def test_table1_rows_mean_std_and_cited_rows(evaluated, tmp_path):
     assert math.isclose(row["rmae_std"], np.std(values, ddof=1))
     assert row["n_seeds"] == 2 and row["N"] == 30 + 7 + 5
     assert row["failure_mode"] == f"{sum(m['failure_mode'] for m in metrics)}/2"
+    assert row["n_overfit"] == sum(m["overfit"] for m in metrics)
+    assert row["n_error_near_one"] == sum(m["error_near_one"] for m in metrics)
     cited = [r for r in rows if r["source"] in ("literature", "paper")]
     assert {r["method"] for r in cited} == {"PINNsFormer", "PINNMamba", "PINN FP64", "double PINN"}
     assert all(r["equation"] == "convection" for r in rows)
@@ -94,6 +96,9 @@ def test_table1_rows_mean_std_and_cited_rows(evaluated, tmp_path):
         read = list(csv.DictReader(f))
     assert len(read) == len(rows) and read[0].keys() >= {"equation", "method", "rmae_mean", "source"}
     assert "± " in tables.markdown(rows)
+    flagged = {**row, "failure_mode": "2/2", "n_overfit": 1, "n_error_near_one": 2}
+    assert "| 2/2 (overfit 1, rMAE near 1: 2) |" in tables.markdown([flagged])
+    assert "| 0/2 |" in tables.markdown([{**row, "failure_mode": "0/2", "n_overfit": 0, "n_error_near_one": 0}])
 
 
 def test_table1_rejects_mixed_configurations(evaluated, tmp_path):

@@ -15,7 +15,8 @@ from .evaluate import read_metrics
 COLUMNS = (
     "equation", "method", "precision", "N", "loss_mean", "loss_std", "rmae_mean", "rmae_std",
     "rrmse_mean", "rrmse_std", "n_seeds", "iterations_mean", "wall_time_s_mean",
-    "test_train_ratio_mean", "max_term_ratio_mean", "failure_mode", "stop_reasons", "source", "citation",
+    "test_train_ratio_mean", "max_term_ratio_mean", "failure_mode", "n_overfit", "n_error_near_one",
+    "stop_reasons", "source", "citation",
 )
 EQUATION_ORDER = ("convection", "reaction", "wave", "allen_cahn")
 SOURCE_ORDER = ("literature", "paper", "pipeline")
@@ -52,6 +53,8 @@ def pipeline_row(method: str, eval_paths) -> dict:
         test_train_ratio_mean=float(np.mean([m["test_train_ratio"] for m in metrics])),
         max_term_ratio_mean=float(np.mean([m["max_term_test_train_ratio"] for m in metrics])),
         failure_mode=f"{sum(flags)}/{len(flags)}",
+        n_overfit=sum(bool(m["overfit"]) for m in metrics),
+        n_error_near_one=sum(bool(m["error_near_one"]) for m in metrics),
         stop_reasons=";".join(sorted({m["stop_reason"] for m in metrics})),
         source="pipeline",
         citation="this pipeline",
@@ -115,13 +118,22 @@ def markdown(rows: list[dict]) -> str:
         lines.append(
             f"| {r['equation']} | {r['method']} | {r.get('precision') or ''} | {pm(r, 'loss')} | "
             f"{pm(r, 'rmae')} | {pm(r, 'rrmse')} | {r['N']} | {r.get('n_seeds', '')} | "
-            f"{r.get('failure_mode', '')} | {r['source']} |"
+            f"{_failure_cell(r)} | {r['source']} |"
         )
     lines.append("")
     lines.append("Loss includes the regularization penalty (not comparable across methods). "
-                 "failure mode: seeds flagged (test/train loss ratio above threshold or rMAE near 1). "
+                 "failure mode: seeds flagged, and why: some loss term's test/train ratio above the "
+                 "threshold (overfit) or rMAE near 1; a seed can be both. "
                  "literature/paper rows are cited from Andersen & Matsubara 2026, Table 1, not rerun.")
     return "\n".join(lines) + "\n"
+
+
+def _failure_cell(row: dict) -> str:
+    """'k/n', with the reasons when a seed is flagged: '2/3 (overfit 2, rMAE near 1: 1)'."""
+    cell = row.get("failure_mode", "")
+    reasons = [f"{label}{row[key]}" for key, label in (("n_overfit", "overfit "), ("n_error_near_one", "rMAE near 1: "))
+               if row.get(key) not in (None, "", 0, "0")]
+    return f"{cell} ({', '.join(reasons)})" if reasons else cell
 
 
 def write_markdown(path, rows: list[dict]) -> None:
