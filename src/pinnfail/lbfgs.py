@@ -172,9 +172,10 @@ class StrongWolfe:
     The same conditions as optax's zoom line search and PyTorch's ``strong_wolfe``,
     written as a state machine with one objective evaluation per trial:
     ``start`` -> (evaluate ``trial_point``, ``advance``) until ``finished`` ->
-    ``result``; the ``Line`` stays fixed, the ``Search`` advances. ``scale_by_strong_wolfe_linesearch`` runs it in a while loop; a
-    batched trainer can advance each member by one trial per step instead, so that
-    members never wait for each other's searches. If no step meets sufficient
+    ``result``; the ``Line`` stays fixed, the ``Search`` advances.
+    ``scale_by_strong_wolfe_linesearch`` runs it in a while loop; a batched trainer
+    can advance each member by one trial per step instead, so that members never
+    wait for each other's searches. If no step meets sufficient
     decrease within ``max_linesearch_steps`` the parameters stay put and ``failed``
     is set.
     """
