@@ -264,15 +264,12 @@ class StrongWolfe:
         return (s.t_lo * line.direction).astype(line.direction.dtype), state
 
 
-def scale_by_strong_wolfe_linesearch(
-    max_linesearch_steps: int = 20, c1: float = 1e-4, c2: float = 0.9, approx_dec_rtol: float = 1e-6
-) -> optax.GradientTransformationExtraArgs:
+def scale_by_strong_wolfe_linesearch(search: StrongWolfe = StrongWolfe()) -> optax.GradientTransformationExtraArgs:
     """``StrongWolfe`` as an optax transformation: the whole search in one while loop.
 
     Keeps the value and gradient at the accepted point in its state for
     ``optax.value_and_grad_from_state``.
     """
-    search = StrongWolfe(max_linesearch_steps, c1, c2, approx_dec_rtol)
 
     def init_fn(params):
         return StrongWolfeState(
@@ -295,6 +292,11 @@ def scale_by_strong_wolfe_linesearch(
     return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
+def strong_wolfe(linesearch: str, max_linesearch_steps: int) -> StrongWolfe | None:
+    """The strong-Wolfe search ``lbfgs`` runs for this setting, or None for optax's zoom."""
+    return None if linesearch == "zoom" else StrongWolfe(max_linesearch_steps)
+
+
 def lbfgs(
     memory_size: int = 100, max_linesearch_steps: int = 20, linesearch: str = "strong_wolfe"
 ) -> optax.GradientTransformationExtraArgs:
@@ -304,12 +306,13 @@ def lbfgs(
     defaults otherwise); both enforce the strong Wolfe conditions (c1 = 1e-4,
     c2 = 0.9), the default is the single-evaluation-site version above.
     """
-    if linesearch == "zoom":
+    own = strong_wolfe(linesearch, max_linesearch_steps)
+    if own is None:
         search = optax.scale_by_zoom_linesearch(
             max_linesearch_steps=max_linesearch_steps, initial_guess_strategy="one"
         )
     else:
-        search = scale_by_strong_wolfe_linesearch(max_linesearch_steps)
+        search = scale_by_strong_wolfe_linesearch(own)
     return optax.chain(scale_by_compact_lbfgs(memory_size), optax.scale(-1.0), search)
 
 

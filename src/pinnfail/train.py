@@ -30,7 +30,7 @@ import optax
 from . import io
 from .collocation import count_points, test_points, training_points
 from .config import config_hash, run_config
-from .lbfgs import Line, Search, StrongWolfe, begin_iteration, end_iteration, lbfgs
+from .lbfgs import Line, Search, StrongWolfe, begin_iteration, end_iteration, lbfgs, strong_wolfe
 from .losses import Objective, make_objective
 from .model import DTYPES, Network, build_network
 from .pdes import PDE, get_pde
@@ -73,7 +73,7 @@ class Problem:
             dtype=dtype,
             train_points={k: jnp.asarray(v) for k, v in training_points(pde, config, dtype).items()},
             optimizer=lbfgs(config["memory"], config["max_linesearch_steps"], config["linesearch"]),
-            search=StrongWolfe(config["max_linesearch_steps"]) if config["linesearch"] == "strong_wolfe" else None,
+            search=strong_wolfe(config["linesearch"], config["max_linesearch_steps"]),
         )
 
     @property
