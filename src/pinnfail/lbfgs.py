@@ -120,7 +120,7 @@ def compact_lbfgs_update(grad, state: CompactLBFGSState, params, apply=None):
 
 
 class StrongWolfeState(NamedTuple):
-    value: jax.Array  # objective at the current parameters (read by value_and_grad_from_state)
+    value: jax.Array  # objective at the current parameters (the next iteration starts from it)
     grad: jax.Array
     num_linesearch_steps: jax.Array
     failed: jax.Array
@@ -323,9 +323,9 @@ def begin_iteration(opt_state, params, search: StrongWolfe, apply=None) -> tuple
     direction. ``apply`` as in ``compact_lbfgs_update``. With ``end_iteration`` this
     is the iteration of the optax chain, split where the trials are evaluated.
     """
-    compact, scale, line = opt_state
-    direction, compact = compact_lbfgs_update(line.grad, compact, params, apply)
-    return ((compact, scale, line), *search.start(line.value, line.grad, -direction))
+    compact, scale, here = opt_state  # here: objective and gradient at params
+    direction, compact = compact_lbfgs_update(here.grad, compact, params, apply)
+    return ((compact, scale, here), *search.start(here.value, here.grad, -direction))
 
 
 def end_iteration(opt_state, line: Line, s: Search) -> tuple[jax.Array, tuple]:
