@@ -4,11 +4,15 @@ Cases (convection, beta = 50, 4 x 128 tanh, L-BFGS history 100):
   a: vanilla FP64 on 101 x 101 + 101 + 101 (the baselines' setup)
   b: vanilla FP32 on 20 x 20 + 200 + 200
   c: double PINN (residual form, lambda 1e-4) FP32 on 20 x 20 + 200 + 200
+  d: as c in FP64 (the Table 1 setup); w: the same for the wave equation (third derivatives)
+PyTorch runs (a)-(c).
 
 For each case: L-BFGS iterations/s and objective evaluations/s after warm-up, bare
 loss+gradient evaluations/s, the loss after the same number of iterations, and the
 per-iteration overhead beyond the objective evaluations compared with the time to
-stream the L-BFGS history twice. Also optax.lbfgs itself (case b only by default).
+stream the L-BFGS history twice. Also optax.lbfgs itself (case b only by default), and
+loss+gradient evaluations/s with the network's one-pass Taylor-mode input derivatives (the
+default) against nested forward-mode autodiff, one pass per derivative (the previous engine).
 
     python benchmarks/bench_train.py --iters 300 --json benchmarks/cpu.json
 Needs torch for the comparison (pip install torch==2.13.0); without it, JAX numbers only.
@@ -16,6 +20,7 @@ Needs torch for the comparison (pip install torch==2.13.0); without it, JAX numb
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -27,7 +32,9 @@ import jax.numpy as jnp
 import optax
 
 import pinnfail  # noqa: F401
+from pinnfail import jets
 from pinnfail.config import run_config
+from pinnfail.losses import make_objective
 from pinnfail.train import Problem, make_chunk, stack
 
 CASES = {
@@ -35,7 +42,16 @@ CASES = {
     "b": {"precision": "fp32", "grid": [20, 20], "n_initial": 200, "n_boundary": 200},
     "c": {"precision": "fp32", "grid": [20, 20], "n_initial": 200, "n_boundary": 200,
           "regularizer": "double", "lambda": 1e-4},
+    "d": {"precision": "fp64", "grid": [20, 20], "n_initial": 200, "n_boundary": 200,
+          "regularizer": "double", "lambda": 1e-4},
+    "w": {"pde": "wave", "precision": "fp64", "grid": [20, 20], "n_initial": 200, "n_boundary": 200,
+          "regularizer": "double", "lambda": 1e-4},
 }
+TORCH_CASES = ("a", "b", "c")
+
+
+def case_config(case: str, **overrides) -> dict:
+    return run_config({"pde": "convection", **CASES[case], **overrides})
 
 
 def _timed(fn, repeats):
@@ -63,7 +79,7 @@ def loss_grad_flops(value_and_grad, x0, pts) -> float:
 
 
 def bench_jax(case: str, iters: int, linesearch: str = "strong_wolfe", optimizer: str = "pinnfail") -> dict:
-    config = run_config({"pde": "convection", **CASES[case], "linesearch": linesearch, "seed": 0})
+    config = case_config(case, linesearch=linesearch, seed=0)
     problem = Problem.from_config(config)
     pts, total = problem.train_points, problem.objective.total
     x0 = problem.network.flat_init
@@ -117,35 +133,42 @@ def bench_jax(case: str, iters: int, linesearch: str = "strong_wolfe", optimizer
     }
 
 
-def input_derivative_modes(case: str) -> dict:
-    """Loss+gradient evaluations/s with forward-mode (default) vs reverse-mode input derivatives."""
-    from pinnfail import pdes
+def derivative_engines(case: str, repeats: int = 10) -> dict:
+    """Loss+gradient evaluations/s: Taylor-mode jets (default) vs nested autodiff of u."""
+    problem = Problem.from_config(case_config(case))
+    network = problem.network
 
-    forward = (pdes.d_dx, pdes.d_dt)
-    reverse = (lambda u: jax.grad(u, argnums=0), lambda u: jax.grad(u, argnums=1))
-    rates = {}
-    for mode, (dx, dt) in (("forward", forward), ("reverse", reverse)):
-        pdes.d_dx, pdes.d_dt = dx, dt
-        try:
-            problem = Problem.from_config(run_config({"pde": "convection", **CASES[case]}))
-            f = problem.value_and_grad
-            x0, pts = problem.network.flat_init, problem.train_points
-            rates[mode] = 1 / _timed(lambda: jax.block_until_ready(f(x0, pts)), 10)
-        finally:
-            pdes.d_dx, pdes.d_dt = forward
-    return {"case": case, "loss_grad_per_s_forward": rates["forward"],
-            "loss_grad_per_s_reverse": rates["reverse"], "forward_over_reverse": rates["forward"] / rates["reverse"]}
+    def nested_jet(flat, x, t, order):
+        return jets.of_callable(lambda a, b: network.apply(flat, a, b), x, t, order)
+
+    nested = dataclasses.replace(network, jet=nested_jet)
+    variants = {
+        "taylor": problem,
+        "nested": dataclasses.replace(
+            problem, network=nested, objective=make_objective(problem.pde, nested, problem.config)),
+    }
+    x0, pts = network.flat_init, problem.train_points
+    seconds = {mode: [] for mode in variants}
+    for _ in range(2):  # alternate, keep the best of each
+        for mode, p in variants.items():
+            seconds[mode].append(_timed(lambda: jax.block_until_ready(p.value_and_grad(x0, pts)), repeats))
+    out = {"case": case}
+    for mode, p in variants.items():
+        out[f"loss_grad_per_s_{mode}"] = 1 / min(seconds[mode])
+        out[f"gflop_per_loss_grad_{mode}"] = loss_grad_flops(p.value_and_grad, x0, pts) / 1e9
+    out["taylor_over_nested"] = out["loss_grad_per_s_taylor"] / out["loss_grad_per_s_nested"]
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
+    parser.add_argument("--cases", nargs="+", default=list(TORCH_CASES), choices=list(CASES))
     parser.add_argument("--iters", type=int, default=300)
     parser.add_argument("--optax-cases", nargs="*", default=["b"], choices=list(CASES))
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--json", help="write all results here")
-    parser.add_argument("--derivative-cases", nargs="*", default=["b", "c"], choices=list(CASES),
-                        help="cases for the forward vs reverse input-derivative comparison")
+    parser.add_argument("--derivative-cases", nargs="*", default=["b", "c", "d", "w"], choices=list(CASES),
+                        help="cases for the Taylor-mode vs nested-autodiff comparison")
     args = parser.parse_args()
     results = []
     torch_bench = None
@@ -159,7 +182,7 @@ def main() -> None:
         rows = [bench_jax(case, args.iters)]
         if case in args.optax_cases:
             rows.append(bench_jax(case, args.iters, optimizer="optax"))
-        if torch_bench is not None:
+        if torch_bench is not None and case in TORCH_CASES:
             t = torch_bench(case, args.iters)
             rows.append({"impl": "torch", **t})
             for r in rows[:-1]:
@@ -175,10 +198,14 @@ def main() -> None:
             if "overhead_over_streams" in r:
                 print(f"         overhead {r['overhead_ms_per_iter']:.2f} ms/it = "
                       f"{r['overhead_over_streams']:.2f} x two history streams ({r['history_two_streams_ms']:.2f} ms)")
-    modes = [input_derivative_modes(case) for case in args.derivative_cases]
-    for m in modes:
-        print(f"case {m['case']} input derivatives: forward {m['loss_grad_per_s_forward']:.1f} loss+grad/s, "
-              f"reverse {m['loss_grad_per_s_reverse']:.1f} loss+grad/s (forward/reverse {m['forward_over_reverse']:.2f})")
+    modes = []
+    for case in args.derivative_cases:
+        m = derivative_engines(case)
+        modes.append(m)
+        print(f"case {case} input derivatives: Taylor {m['loss_grad_per_s_taylor']:.1f} loss+grad/s "
+              f"({m['gflop_per_loss_grad_taylor']:.2f} GFLOP), nested {m['loss_grad_per_s_nested']:.1f} "
+              f"({m['gflop_per_loss_grad_nested']:.2f} GFLOP): Taylor/nested {m['taylor_over_nested']:.2f}x",
+              flush=True)
     if args.json:
         meta = {"date": time.strftime("%Y-%m-%d"), "device": str(jax.devices()[0]), "host": platform.node(),
                 "cpu_count": os.cpu_count(), "iters": args.iters}

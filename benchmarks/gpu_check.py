@@ -1,6 +1,7 @@
 """Device check for one GPU (fits in about 8 minutes); writes a JSON summary.
 
-(i)   L-BFGS iterations/s of the training benchmark's cases a/b/c, JAX vs PyTorch on this device;
+(i)   L-BFGS iterations/s of the training benchmark's cases a/b/c, JAX vs PyTorch on this device,
+      and loss+gradient evaluations/s with Taylor-mode input derivatives vs nested autodiff (c, d);
 (ii)  batched-seed throughput: aggregate iterations/s for S = 1, 4, 16 seeds in one process,
       lockstep and decoupled line searches, after --warmup iterations (convection double PINN FP64,
       the Table 1 setup 20x20 + 200 + 200);
@@ -34,7 +35,7 @@ from pinnfail.evaluate import field_functions, on_grid, relative_errors
 from pinnfail.train import Problem, make_chunk, make_metrics, stack
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_train import bench_jax  # noqa: E402
+from bench_train import bench_jax, derivative_engines  # noqa: E402
 from gpu_batching import measure as batched_measure  # noqa: E402
 
 TABLE1 = {
@@ -144,6 +145,7 @@ def main() -> None:
         return rows
 
     section("training", training)
+    section("derivatives", lambda: [derivative_engines(case) for case in ("c", "d")])
     section("batched", batched)
     left = args.deadline - elapsed() - 20
     convection_s = max(min(60 * args.minutes, 0.75 * left), 10)

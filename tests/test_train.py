@@ -1,4 +1,5 @@
 """Training engine: penalties, L-BFGS, stop rule, NaN handling, resume, batching, bad input."""
+import dataclasses
 import json
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import optax
 import pytest
 
 import pinnfail  # noqa: F401  (enables x64)
+from pinnfail import jets
 from pinnfail.collocation import count_points, training_points
 from pinnfail.config import ConfigError, run_config
 from pinnfail.lbfgs import compact_lbfgs_update, lbfgs, scale_by_compact_lbfgs
@@ -112,7 +114,7 @@ def test_double_penalty_matches_finite_differences(form, coords, pde_name):
         return r if form == "residual" else r**2
 
     def dom(x, t):
-        return g(pde.residual(u, x, t, p))
+        return g(pde.residual_of(u, x, t, p))
 
     expected = 0.0
     xt = np.asarray(pts["domain"])
@@ -122,7 +124,7 @@ def test_double_penalty_matches_finite_differences(form, coords, pde_name):
     for c in pde.conditions:
         scale = sx if c.line == "initial" else st
         s = np.asarray(pts[c.name])
-        ds = np.array([(np.asarray(g(c.residual(u, v + h, pde, p))) - np.asarray(g(c.residual(u, v - h, pde, p))))
+        ds = np.array([(np.asarray(g(c.residual_of(u, v + h, pde, p))) - np.asarray(g(c.residual_of(u, v - h, pde, p))))
                        / (2 * h) for v in s]) * scale
         expected += np.mean(ds**2)
     got = float(obj.penalty(flat, pts))
@@ -135,10 +137,10 @@ def test_double_penalty_vanishes_for_exact_solution_in_residual_form():
     pde = get_pde("convection")
     p = pde.params()
     net, obj = objective_for(cfg)
-    exact = lambda flat, x, t: pde.exact(x, t, p)  # noqa: E731
-    from pinnfail.model import Network
+    def exact_jet(flat, x, t, order):
+        return jets.of_callable(lambda a, b: pde.exact(a, b, p), x, t, order)
 
-    exact_net = Network(net.flat_init, exact, net.unravel)
+    exact_net = dataclasses.replace(net, jet=exact_jet)
     obj = make_objective(pde, exact_net, cfg)
     assert float(obj.penalty(net.flat_init, points(cfg))) < 1e-20
 

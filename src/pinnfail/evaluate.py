@@ -56,16 +56,14 @@ def field_functions(config: dict, params):
     flat = jnp.asarray(params)
     dtype = flat.dtype
 
-    def u(x, t):
+    @jax.jit
+    def predict(x, t):
         return network.apply(flat, x, t)
 
     @jax.jit
-    def predict(x, t):
-        return jax.vmap(u)(x.astype(dtype), t.astype(dtype))
-
-    @jax.jit
     def residual(x, t):
-        return jax.vmap(lambda a, b: pde.residual(u, a, b, pde_params))(x.astype(dtype), t.astype(dtype))
+        x, t = x.astype(dtype), t.astype(dtype)
+        return pde.residual(network.jet(flat, x, t, pde.order), x, t, pde_params)
 
     return predict, residual
 

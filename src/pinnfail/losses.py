@@ -8,8 +8,10 @@ gradient of the per-point residual with respect to the inputs:
 * ``loss`` form:     lambda * mean_i |grad r_k(p_i)^2|^2
 
 The domain residual is differentiated in (x, t); a condition's residual along
-its own line only (x on the initial line, t on a boundary). Derivatives are
-forward mode: one tangent per input direction, the residual comes with it.
+its own line only (x on the initial line, t on a boundary). The network's
+forward pass carries the input derivatives (``jets``): the domain residual's
+gradient is read from one jet one order higher, a condition's by forward mode
+along its line.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
+from . import jets
 from .model import Network, weight_mask
 from .pdes import PDE
 
@@ -33,16 +36,6 @@ class Objective:
     term_names: tuple[str, ...]
 
 
-def _with_tangent(f, arg_index: int, args):
-    """(f(*args), d f / d args[arg_index]) in forward mode."""
-    args = list(args)
-
-    def along(v):
-        return f(*args[:arg_index], v, *args[arg_index + 1:])
-
-    return jax.jvp(along, (args[arg_index],), (jnp.ones_like(args[arg_index]),))
-
-
 def make_objective(pde: PDE, network: Network, config: dict) -> Objective:
     params = pde.params(config["pde_params"])
     names = ("domain",) + pde.condition_names
@@ -53,20 +46,17 @@ def make_objective(pde: PDE, network: Network, config: dict) -> Objective:
     scale_t = (pde.t1 - pde.t0) / 2 if config["double_coords"] == "normalized" else 1.0
     mask = weight_mask(network) if regularizer in ("l2", "l1") else None
 
-    def field(flat):
-        return lambda x, t: network.apply(flat, x, t)
+    def field(flat, order):
+        return lambda x, t: network.jet(flat, x, t, order)
 
-    def domain_r(flat, x, t):
-        return pde.residual(field(flat), x, t, params)
-
-    def line_r(flat, cond, s):
-        return cond.residual(field(flat), s, pde, params)
+    def condition_residual(flat, cond, s):
+        return cond.residual(field(flat, cond.order), s, pde, params)
 
     def residuals(flat, points):
-        xt = points["domain"]
-        out = {"domain": jax.vmap(domain_r, (None, 0, 0))(flat, xt[:, 0], xt[:, 1])}
+        x, t = points["domain"][:, 0], points["domain"][:, 1]
+        out = {"domain": pde.residual(network.jet(flat, x, t, pde.order), x, t, params)}
         for c in pde.conditions:
-            out[c.name] = jax.vmap(line_r, (None, None, 0))(flat, c, points[c.name])
+            out[c.name] = condition_residual(flat, c, points[c.name])
         return out
 
     def terms(flat, points):
@@ -78,21 +68,23 @@ def make_objective(pde: PDE, network: Network, config: dict) -> Objective:
         return sum(jnp.mean(g**2) for g in grads)
 
     def double_terms(flat, points):
-        """Per-term losses and the double-PINN penalty from one forward-mode pass."""
-        xt = points["domain"]
-        r, r_x = jax.vmap(lambda x, t: _with_tangent(lambda a, b: domain_r(flat, a, b), 0, (x, t)))(
-            xt[:, 0], xt[:, 1]
-        )
-        r_t = jax.vmap(lambda x, t: _with_tangent(lambda a, b: domain_r(flat, a, b), 1, (x, t))[1])(
-            xt[:, 0], xt[:, 1]
-        )
+        """Per-term losses and the double-PINN penalty from one pass per term."""
+        x, t = points["domain"][:, 0], points["domain"][:, 1]
+        jet = network.jet(flat, x, t, pde.order + 1)
+        zero, one = jnp.zeros_like(x), jnp.ones_like(x)
+
+        def domain_r(d, x, t):
+            return pde.residual(d, x, t, params)
+
+        primal = (jets.truncate(jet, pde.order), x, t)
+        r, r_x = jax.jvp(domain_r, primal, (jets.shift(jet, "x", pde.order), one, zero))
+        r_t = jax.jvp(domain_r, primal, (jets.shift(jet, "t", pde.order), zero, one))[1]
         losses = {"domain": jnp.mean(r**2)}
         penalty = gradient_penalty(r, [scale_x * r_x, scale_t * r_t])
         for c in pde.conditions:
             scale = scale_x if c.line == "initial" else scale_t
-            rc, rc_s = jax.vmap(lambda s: _with_tangent(lambda v: line_r(flat, c, v), 0, (s,)))(
-                points[c.name]
-            )
+            s = points[c.name]
+            rc, rc_s = jax.jvp(lambda v: condition_residual(flat, c, v), (s,), (jnp.ones_like(s),))
             losses[c.name] = jnp.mean(rc**2)
             penalty = penalty + gradient_penalty(rc, [scale * rc_s])
         return losses, lam * penalty

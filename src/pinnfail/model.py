@@ -1,4 +1,8 @@
-"""The PINN: a Flax NNX MLP on (x, t), used through a flat parameter vector."""
+"""The PINN: a Flax NNX MLP on (x, t), used through a flat parameter vector.
+
+The forward pass carries the input derivatives along (Taylor mode, ``jets``):
+one pass gives u and every partial derivative up to the order asked for.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,6 +13,7 @@ import jax.numpy as jnp
 from flax import nnx
 from jax.flatten_util import ravel_pytree
 
+from . import jets
 from .pdes import PDE
 
 ACTIVATIONS: dict[str, Callable] = {
@@ -38,11 +43,20 @@ class MLP(nnx.Module):
         self.lo = nnx.Variable(jnp.array([pde.x0, pde.t0], dtype))
         self.hi = nnx.Variable(jnp.array([pde.x1, pde.t1], dtype))
 
-    def __call__(self, xt: jax.Array) -> jax.Array:
-        z = 2 * (xt - self.lo[...]) / (self.hi[...] - self.lo[...]) - 1
+    def jet(self, x: jax.Array, t: jax.Array, order: int) -> jets.Jet:
+        """u and its partial derivatives up to ``order`` at the points (x, t)."""
+        lo, hi = self.lo[...], self.hi[...]
+        x, t = jnp.broadcast_arrays(jnp.asarray(x, lo.dtype), jnp.asarray(t, lo.dtype))
+        shape = x.shape
+        scale = 2 / (hi - lo)
+        z = {(0, 0): (jnp.stack([x.ravel(), t.ravel()], -1) - lo) * scale - 1}
+        if order >= 1:  # d z / dx and d z / dt; higher input derivatives vanish
+            z[(1, 0)] = scale * jnp.array([1, 0], scale.dtype)
+            z[(0, 1)] = scale * jnp.array([0, 1], scale.dtype)
         for layer in self.layers[:-1]:
-            z = self.activation(layer(z))
-        return self.layers[-1](z)
+            z = jets.activate(jets.linear(z, layer.kernel[...], layer.bias[...]), self.activation, order)
+        last = self.layers[-1]
+        return jets.as_jet(jets.linear(z, last.kernel[...], last.bias[...]), order, shape, lo)
 
 
 @dataclass(frozen=True)
@@ -50,8 +64,12 @@ class Network:
     """A network as a pure function of a flat parameter vector."""
 
     flat_init: jax.Array
-    apply: Callable  # (flat, x, t) -> u, scalar x and t
+    jet: Callable  # (flat, x, t, order) -> Jet at the points (x, t), arrays of any shape
     unravel: Callable
+
+    def apply(self, flat: jax.Array, x, t) -> jax.Array:
+        """u(x, t) at the points (x, t)."""
+        return self.jet(flat, x, t, 0)["u"]
 
 
 def build_network(pde: PDE, config: dict, seed: int | None = None) -> Network:
@@ -63,11 +81,10 @@ def build_network(pde: PDE, config: dict, seed: int | None = None) -> Network:
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
     flat, unravel = ravel_pytree(params)
 
-    def apply(flat_params, x, t):
-        module = nnx.merge(graphdef, unravel(flat_params), rest)
-        return module(jnp.stack([x, t]))[0]
+    def jet(flat_params, x, t, order):
+        return nnx.merge(graphdef, unravel(flat_params), rest).jet(x, t, order)
 
-    return Network(flat, apply, unravel)
+    return Network(flat, jet, unravel)
 
 
 def weight_mask(network: Network) -> jax.Array:

@@ -1,36 +1,27 @@
 """The four benchmark equations, each defined once.
 
 A PDE holds its domain, its parameters (paper defaults, overridable), the
-interior residual operator, its initial/boundary conditions as residuals and,
-where one exists, the exact solution. Operators act on a scalar callable
-``u(x, t)``; derivatives come from JAX forward-mode autodiff, so the same
-definition serves training, evaluation, tests and plots.
+interior residual, its initial/boundary conditions as residuals and, where one
+exists, the exact solution. The interior residual is a function of the jet of u
+at (x, t) (``jets``: "u", "u_t", "u_xx", ...; ``order`` says how far it reads),
+so the same definition serves the network (whose forward pass carries the jet),
+exact solutions (``residual_of``, by autodiff), training, evaluation and tests.
 
 Each condition lives on a line: ``initial`` (t = t0, coordinate x) or
 ``boundary`` (coordinate t, both ends x0 and x1 at once, as periodic or
 two-sided Dirichlet conditions need). Its residual is a function of the line
-coordinate ``s``; a condition may return several components per point.
+coordinate ``s`` and of ``u(x, t)``, which returns the jet (up to the
+condition's ``order``) at any points; a condition may return several
+components per point, on the last axis. Everything broadcasts over points.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-import jax
 import jax.numpy as jnp
 
-Scalar = jax.Array
-U = Callable[[Scalar, Scalar], Scalar]
-
-
-def d_dx(u: U) -> U:
-    """Partial derivative in x of a scalar field (forward mode)."""
-    return lambda x, t: jax.jvp(lambda x_: u(x_, t), (x,), (jnp.ones_like(x),))[1]
-
-
-def d_dt(u: U) -> U:
-    """Partial derivative in t of a scalar field (forward mode)."""
-    return lambda x, t: jax.jvp(lambda t_: u(x, t_), (t,), (jnp.ones_like(t),))[1]
+from . import jets
 
 
 @dataclass(frozen=True)
@@ -39,7 +30,12 @@ class Condition:
 
     name: str
     line: str  # "initial": s is x at t = t0; "boundary": s is t at x = x0 and x1
-    residual: Callable  # (u, s, pde, params) -> scalar or 1-D array
+    residual: Callable  # (u, s, pde, params) -> residual; u(x, t) -> jet up to ``order``
+    order: int = 0  # highest derivative of u the residual reads
+
+    def residual_of(self, u: Callable, s, pde: "PDE", params):
+        """The residual of an elementwise field ``u(x, t)`` (derivatives by autodiff)."""
+        return self.residual(lambda x, t: jets.of_callable(u, x, t, self.order), s, pde, params)
 
 
 @dataclass(frozen=True)
@@ -49,7 +45,8 @@ class PDE:
     x_domain: tuple[float, float]
     t_domain: tuple[float, float]
     defaults: Mapping[str, float]
-    residual: Callable  # (u, x, t, params) -> scalar
+    residual: Callable  # (jet of u at (x, t), x, t, params) -> residual
+    order: int  # highest derivative the residual reads
     conditions: tuple[Condition, ...]
     initial: Callable  # u(x, t0) = initial(x, params)
     exact: Callable | None = None  # (x, t, params) -> array, broadcasting
@@ -87,23 +84,34 @@ class PDE:
             params[key] = float(value)
         return params
 
+    def residual_of(self, u: Callable, x, t, params):
+        """The interior residual of an elementwise field ``u(x, t)`` (derivatives by autodiff)."""
+        return self.residual(jets.of_callable(u, x, t, self.order), x, t, params)
 
-def _convection_residual(u, x, t, p):
-    return d_dt(u)(x, t) + p["beta"] * d_dx(u)(x, t)
+
+def _convection_residual(d, x, t, p):
+    return d["u_t"] + p["beta"] * d["u_x"]
+
+
+def _reaction_residual(d, x, t, p):
+    return d["u_t"] - p["rho"] * d["u"] * (1 - d["u"])
+
+
+def _at(value, s):
+    return jnp.full_like(s, value)
 
 
 def _periodic(u, s, pde, p):
-    return u(jnp.full_like(s, pde.x0), s) - u(jnp.full_like(s, pde.x1), s)
+    return u(_at(pde.x0, s), s)["u"] - u(_at(pde.x1, s), s)["u"]
 
 
 def _periodic_ux(u, s, pde, p):
-    ux = d_dx(u)
-    return ux(jnp.full_like(s, pde.x0), s) - ux(jnp.full_like(s, pde.x1), s)
+    return u(_at(pde.x0, s), s)["u_x"] - u(_at(pde.x1, s), s)["u_x"]
 
 
 def _initial(u, s, pde, p):
     """Initial condition u(x, t0) = pde.initial(x, params)."""
-    return u(s, jnp.full_like(s, pde.t0)) - pde.initial(s, p)
+    return u(s, _at(pde.t0, s))["u"] - pde.initial(s, p)
 
 
 def _reaction_h(x, p):
@@ -127,21 +135,21 @@ def _wave_exact(x, t, p):
     ) * jnp.cos(c * b * jnp.pi * t)
 
 
-def _wave_residual(u, x, t, p):
-    return d_dt(d_dt(u))(x, t) - p["c"] ** 2 * d_dx(d_dx(u))(x, t)
+def _wave_residual(d, x, t, p):
+    return d["u_tt"] - p["c"] ** 2 * d["u_xx"]
 
 
 def _wave_initial_velocity(u, s, pde, p):
-    return d_dt(u)(s, jnp.full_like(s, pde.t0))
+    return u(s, _at(pde.t0, s))["u_t"]
 
 
 def _wave_dirichlet(u, s, pde, p):
-    return jnp.stack([u(jnp.full_like(s, pde.x0), s), u(jnp.full_like(s, pde.x1), s)])
+    return jnp.stack([u(_at(pde.x0, s), s)["u"], u(_at(pde.x1, s), s)["u"]], axis=-1)
 
 
-def _allen_cahn_residual(u, x, t, p):
-    v = u(x, t)
-    return d_dt(u)(x, t) - p["diffusion"] * d_dx(d_dx(u))(x, t) + p["reaction"] * (v**3 - v)
+def _allen_cahn_residual(d, x, t, p):
+    v = d["u"]
+    return d["u_t"] - p["diffusion"] * d["u_xx"] + p["reaction"] * (v**3 - v)
 
 
 def _allen_cahn_initial(x, p):
@@ -157,6 +165,7 @@ CONVECTION = PDE(
     t_domain=(0.0, 1.0),
     defaults={"beta": 50.0},
     residual=_convection_residual,
+    order=1,
     conditions=(
         Condition("initial", "initial", _initial),
         Condition("periodic", "boundary", _periodic),
@@ -173,7 +182,8 @@ REACTION = PDE(
     x_domain=(0.0, TWO_PI),
     t_domain=(0.0, 1.0),
     defaults={"rho": 5.0},
-    residual=lambda u, x, t, p: d_dt(u)(x, t) - p["rho"] * u(x, t) * (1 - u(x, t)),
+    residual=_reaction_residual,
+    order=1,
     conditions=(
         Condition("initial", "initial", _initial),
         Condition("periodic", "boundary", _periodic),
@@ -191,9 +201,10 @@ WAVE = PDE(
     t_domain=(0.0, 1.0),
     defaults={"c": 2.0, "beta": 3.0},
     residual=_wave_residual,
+    order=2,
     conditions=(
         Condition("initial", "initial", _initial),
-        Condition("initial_velocity", "initial", _wave_initial_velocity),
+        Condition("initial_velocity", "initial", _wave_initial_velocity, order=1),
         Condition("dirichlet", "boundary", _wave_dirichlet),
     ),
     exact=_wave_exact,
@@ -209,10 +220,11 @@ ALLEN_CAHN = PDE(
     t_domain=(0.0, 1.0),
     defaults={"diffusion": 1e-4, "reaction": 5.0},
     residual=_allen_cahn_residual,
+    order=2,
     conditions=(
         Condition("initial", "initial", _initial),
         Condition("periodic", "boundary", _periodic),
-        Condition("periodic_ux", "boundary", _periodic_ux),
+        Condition("periodic_ux", "boundary", _periodic_ux, order=1),
     ),
     exact=None,
     doc="u_t - d u_xx + k (u^3 - u) = 0, u(x,0) = x^2 cos(pi x), periodic in u and u_x",

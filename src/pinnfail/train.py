@@ -243,7 +243,7 @@ def make_metrics(problem: Problem) -> Callable:
         }
         if pde.exact is not None:
             x, t = test_pts["domain"][:, 0], test_pts["domain"][:, 1]
-            u = jax.vmap(network.apply, (None, 0, 0))(params, x, t)
+            u = network.apply(params, x, t)
             exact = pde.exact(x, t, pde_params)
             out["test_rmae"] = jnp.sum(jnp.abs(u - exact)) / jnp.sum(jnp.abs(exact))
         return out
