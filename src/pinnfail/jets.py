@@ -137,9 +137,9 @@ def activate(channels: dict[Index, jax.Array], f: Callable, order: int) -> dict[
     return out
 
 
-def as_jet(channels: dict[Index, jax.Array], order: int, shape, like) -> Jet:
+def as_jet(channels: dict[Index, jax.Array], order: int, shape, dtype) -> Jet:
     """Named jet from (points, 1) output channels; missing channels are zero."""
-    zero = jnp.zeros(shape, like.dtype)
+    zero = jnp.zeros(shape, dtype)
     return {
         name(k): channels[k][:, 0].reshape(shape) if k in channels else zero
         for k in multi_indices(order)

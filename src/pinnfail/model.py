@@ -56,7 +56,7 @@ class MLP(nnx.Module):
         for layer in self.layers[:-1]:
             z = jets.activate(jets.linear(z, layer.kernel[...], layer.bias[...]), self.activation, order)
         last = self.layers[-1]
-        return jets.as_jet(jets.linear(z, last.kernel[...], last.bias[...]), order, shape, lo)
+        return jets.as_jet(jets.linear(z, last.kernel[...], last.bias[...]), order, shape, lo.dtype)
 
 
 @dataclass(frozen=True)
