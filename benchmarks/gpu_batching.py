@@ -7,7 +7,8 @@ line search runs until its slowest member is done) and *decoupled* (one trial pe
 step; a member starts its next iteration as soon as its search ends). Per schedule: ms per
 iteration, aggregate iterations/s, the trials a member needs per iteration, and the trials the
 batch pays per iteration (decoupled: counted exactly, the most any member did; lockstep:
-estimated as (iteration - update) / value+gradient).
+estimated as (iteration - update) / value+gradient); and the time and bandwidth of the update's
+two passes over the S histories alone.
 
     python benchmarks/gpu_batching.py --out batching.json [--members 1 4 16] [--deadline 150]
 """
@@ -62,6 +63,34 @@ def _update_ms(state, params, repeats=20) -> float:
     return 1e3 * (time.perf_counter() - start) / repeats
 
 
+def _history_streams(memory, repeats=20) -> dict:
+    """ms and GB/s of the update's two passes over S (2m, n) histories, each form ``repeats``
+    times in one jitted loop: products [S; Y] [y, g] as a matrix product and as a multiply-reduce,
+    and the combination [b; a] [S; Y]."""
+    members, rows, n = memory.shape
+    vecs = jnp.ones((members, n, 2), memory.dtype)
+    coeffs = jnp.ones((members, rows), memory.dtype)
+    forms = {
+        "products_matmul": lambda h, v, c: jnp.einsum("srn,snk->srk", h, v).sum(-1),
+        "products_reduce": lambda h, v, c: (h * v[:, None, :, 0]).sum(-1) + (h * v[:, None, :, 1]).sum(-1),
+        "combination": lambda h, v, c: jnp.einsum("sr,srn->sn", c, h)[:, :rows],
+    }
+    out = {}
+    for name, form in forms.items():
+        def loop(h, v, c, form=form):  # k makes every pass depend on the last: nothing is hoisted
+            def body(i, k):
+                return k + 1e-30 * form(h, v * (1 + k), c * (1 + k)).sum()
+            return jax.lax.fori_loop(0, repeats, body, jnp.zeros([], h.dtype))
+        run = jax.jit(loop)
+        jax.block_until_ready(run(memory, vecs, coeffs))
+        start = time.perf_counter()
+        jax.block_until_ready(run(memory, vecs, coeffs))
+        ms = 1e3 * (time.perf_counter() - start) / repeats
+        out[f"{name}_ms"] = ms
+        out[f"{name}_gb_per_s"] = memory.nbytes / 1e6 / ms
+    return out
+
+
 def measure(problem: Problem, members: int, iters: int, warmup: int = 0) -> list[dict]:
     """One row per schedule (``single`` for S = 1, else ``lockstep`` and ``decoupled``)."""
     pts, active = problem.train_points, jnp.ones(members, bool)
@@ -73,6 +102,7 @@ def measure(problem: Problem, members: int, iters: int, warmup: int = 0) -> list
     vg_ms = _ms_per_call(value_and_grad, carry.params, pts)
     compact = jax.tree.map(lambda a: a[0], carry.opt_state[0]) if members == 1 else carry.opt_state[0]
     update_ms = _update_ms(compact, carry.params[0] if members == 1 else carry.params)
+    streams = _history_streams(carry.opt_state[0].memory)
     schedules = {"single": problem} if members == 1 else {
         "lockstep": dataclasses.replace(problem, search=None), "decoupled": problem}
     rows = []
@@ -90,7 +120,8 @@ def measure(problem: Problem, members: int, iters: int, warmup: int = 0) -> list
         rows.append({"members": members, "schedule": schedule, "warmup": warmup,
                      "value_grad_ms": vg_ms, "update_ms": update_ms, "iteration_ms": it_ms,
                      "aggregate_iters_per_s": 1e3 * members / it_ms,
-                     "trials_per_member_iter": float(trials.mean()), "trials_paid_per_iter": paid})
+                     "trials_per_member_iter": float(trials.mean()), "trials_paid_per_iter": paid,
+                     **streams})
     return rows
 
 
@@ -101,11 +132,12 @@ def main() -> None:
     parser.add_argument("--iters", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=1000, help="iterations before the timing")
     parser.add_argument("--deadline", type=float, default=150.0, help="skip what would start after this")
+    parser.add_argument("--problems", nargs="+", default=list(PROBLEMS), choices=list(PROBLEMS))
     args = parser.parse_args()
     start = time.perf_counter()
     summary = {"date": time.strftime("%Y-%m-%d %H:%M"), "device": jax.devices()[0].device_kind, "rows": []}
-    for name, settings in PROBLEMS.items():
-        problem = Problem.from_config(run_config({**BASE, **settings}))
+    for name in args.problems:
+        problem = Problem.from_config(run_config({**BASE, **PROBLEMS[name]}))
         for members in args.members:
             if time.perf_counter() - start > args.deadline:
                 break
