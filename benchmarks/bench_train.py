@@ -34,6 +34,7 @@ import optax
 import pinnfail  # noqa: F401
 from pinnfail import jets
 from pinnfail.config import run_config
+from pinnfail.lbfgs import history_products
 from pinnfail.losses import make_objective
 from pinnfail.train import Problem, make_chunk, stack
 
@@ -63,12 +64,12 @@ def _timed(fn, repeats):
 
 
 def stream_time(n_params: int, memory: int, dtype) -> float:
-    """Seconds to stream a (2 m, n) history twice (one matvec with 2 columns, one combination)."""
+    """Seconds to stream a (2 m, n) history twice, as the update does (products, combination)."""
     hist = jnp.ones((2 * memory, n_params), dtype)
-    vecs = jnp.ones((n_params, 2), dtype)
+    vec = jnp.ones((n_params,), dtype)
     coeffs = jnp.ones((2 * memory,), dtype)
-    f = jax.jit(lambda h, v, c: (h @ v, c @ h))
-    return _timed(lambda: jax.block_until_ready(f(hist, vecs, coeffs)), 20)
+    f = jax.jit(lambda h, v, c: (history_products(h, v, v), c @ h))
+    return _timed(lambda: jax.block_until_ready(f(hist, vec, coeffs)), 20)
 
 
 def loss_grad_flops(value_and_grad, x0, pts) -> float:

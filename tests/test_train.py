@@ -15,6 +15,7 @@ import pytest
 
 import pinnfail  # noqa: F401  (enables x64)
 from pinnfail import jets
+from pinnfail import lbfgs as lbfgs_module
 from pinnfail.collocation import count_points, training_points
 from pinnfail.config import ConfigError, run_config
 from pinnfail.lbfgs import compact_lbfgs_update, lbfgs, scale_by_compact_lbfgs
@@ -145,7 +146,11 @@ def test_double_penalty_vanishes_for_exact_solution_in_residual_form():
     assert float(obj.penalty(net.flat_init, points(cfg))) < 1e-20
 
 
-def test_compact_direction_equals_optax_two_loop():
+@pytest.mark.parametrize("products", ["platform", "reduction"])
+def test_compact_direction_equals_optax_two_loop(products, monkeypatch):
+    """Both forms of the history products (the GPU's reduction runs here too) match optax."""
+    if products == "reduction":
+        monkeypatch.setattr(lbfgs_module, "history_products", lbfgs_module._products_by_reduction)
     rng = np.random.default_rng(0)
     n, m = 40, 6
     a = rng.normal(size=(n, n))

@@ -12,6 +12,7 @@ history instead of a 2m-step sequential two-loop recursion:
 with R the upper triangle of S^T Y in chronological order and D its diagonal.
 S^T Y and Y^T Y are kept up to date one column per iteration, so an iteration
 streams the history twice: once for [S; Y] [y, g], once for the combination.
+``history_products`` picks the faster form of the first pass per platform.
 The ring buffer keeps optax's slot order; chronological order comes from each
 slot's insertion count. Pairs with s^T y = 0 are skipped, as optax does.
 """
@@ -62,6 +63,26 @@ def scale_by_compact_lbfgs(memory_size: int = 100) -> optax.GradientTransformati
     return optax.GradientTransformation(init_fn, update_fn)
 
 
+def _products_by_matmul(memory, y, grad):
+    return memory @ jnp.stack([y, grad], axis=1)
+
+
+def _products_by_reduction(memory, y, grad):
+    return jnp.stack([(memory * y).sum(axis=1), (memory * grad).sum(axis=1)], axis=1)
+
+
+def history_products(memory, y, grad):
+    """``memory @ [y, grad]``, shape (2m, 2), in one pass over the history.
+
+    On GPUs a matrix product with two columns and n-long rows runs at a third of
+    the memory bandwidth (H100, measured: 0.90 vs 2.45 TB/s for 16 batched FP64
+    histories), so there it is written as one fused multiply-and-reduce; on CPUs
+    the matrix product is the faster form.
+    """
+    return jax.lax.platform_dependent(
+        memory, y, grad, cpu=_products_by_matmul, default=_products_by_reduction)
+
+
 def compact_lbfgs_update(grad, state: CompactLBFGSState, params, apply=None):
     """The direction H g and the next state (``scale_by_compact_lbfgs``'s update).
 
@@ -81,7 +102,7 @@ def compact_lbfgs_update(grad, state: CompactLBFGSState, params, apply=None):
     else:  # where not applied, the rows go out of range and are dropped: no gather, no copy
         rows = jnp.where(apply, slot, 2 * m)
         memory = state.memory.at[rows].set(s, mode="drop").at[rows + m].set(y, mode="drop")
-    products = memory @ jnp.stack([y, grad], axis=1)  # (2m, 2): S^T y, S^T g; Y^T y, Y^T g
+    products = history_products(memory, y, grad)  # (2m, 2): S^T y, S^T g; Y^T y, Y^T g
     s_y, s_g, y_y, y_g = products[:m, 0], products[:m, 1], products[m:, 0], products[m:, 1]
     sy = state.sy.at[:, slot].set(s_y)
     yy = state.yy.at[:, slot].set(y_y).at[slot, :].set(y_y)
