@@ -154,6 +154,15 @@ def test_claims_verdicts_follow_the_numbers():
                     "in FP32 (Fig. 1)"] == "holds"
     assert verdicts["convection: double PINN converges fastest and lowest (Fig. 6)"] == "holds"
     assert verdicts["convection: L1 is the worst regularizer (Fig. 6)"] == "holds"
+    forms = "convection: double PINN as the gradient of each residual (form a) vs of its square (form b), " \
+        "lambda 1e-4, FP32"
+    assert verdicts[forms] == "form a succeeds; form b is a failure mode"
+    for r in rows[1:]:  # every regularizer still on the plateau at the budget
+        r.update(rmae_median=0.5, failure_modes=0, test_train_ratio_median=1.0, **{"iters_to_1e-2": math.nan})
+    verdicts = {c: v for c, v, _ in study.claims(rows, study.select_lambda(rows))}
+    assert verdicts["convection: double PINN converges fastest and lowest (Fig. 6)"].startswith("not decided")
+    assert verdicts[forms] == ("form a is still on the plateau (no failure mode, rMAE above 1e-2); "
+                               "form b is still on the plateau (no failure mode, rMAE above 1e-2)")
     rows[0]["failure_modes"] = 0
     verdicts = {c: v for c, v, _ in study.claims(rows, study.select_lambda(rows))}
     assert "does not hold" in verdicts["convection: the unregularized FP32 PINN is a failure mode and "
