@@ -101,12 +101,19 @@ def _at(value, s):
     return jnp.full_like(s, value)
 
 
+def _ends(u, s, pde):
+    """The jet at (x0, s) and (x1, s) from one call of u: the two ends on the last axis."""
+    return u(jnp.stack([_at(pde.x0, s), _at(pde.x1, s)], axis=-1), jnp.stack([s, s], axis=-1))
+
+
 def _periodic(u, s, pde, p):
-    return u(_at(pde.x0, s), s)["u"] - u(_at(pde.x1, s), s)["u"]
+    d = _ends(u, s, pde)
+    return d["u"][..., 0] - d["u"][..., 1]
 
 
 def _periodic_ux(u, s, pde, p):
-    return u(_at(pde.x0, s), s)["u_x"] - u(_at(pde.x1, s), s)["u_x"]
+    d = _ends(u, s, pde)
+    return d["u_x"][..., 0] - d["u_x"][..., 1]
 
 
 def _initial(u, s, pde, p):
@@ -144,7 +151,7 @@ def _wave_initial_velocity(u, s, pde, p):
 
 
 def _wave_dirichlet(u, s, pde, p):
-    return jnp.stack([u(_at(pde.x0, s), s)["u"], u(_at(pde.x1, s), s)["u"]], axis=-1)
+    return _ends(u, s, pde)["u"]
 
 
 def _allen_cahn_residual(d, x, t, p):
