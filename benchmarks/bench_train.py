@@ -36,7 +36,7 @@ from pinnfail import jets
 from pinnfail.config import run_config
 from pinnfail.lbfgs import history_products
 from pinnfail.losses import make_objective
-from pinnfail.train import Problem, make_chunk, stack
+from pinnfail.schedule import Problem, make_chunk, stack
 
 CASES = {
     "a": {"precision": "fp64", "grid": [101, 101], "n_initial": 101, "n_boundary": 101},

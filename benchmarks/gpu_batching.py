@@ -24,9 +24,10 @@ import jax.numpy as jnp
 import numpy as np
 
 import pinnfail  # noqa: F401
+from pinnfail import lbfgs
 from pinnfail.config import run_config
 from pinnfail.lbfgs import compact_lbfgs_update
-from pinnfail.train import Problem, make_chunk, stack
+from pinnfail.schedule import Problem, make_chunk, stack
 
 PROBLEMS = {
     "double_fp64_20x20": {"regularizer": "double", "lambda": 1e-4, "precision": "fp64"},
@@ -100,9 +101,10 @@ def measure(problem: Problem, members: int, iters: int, warmup: int = 0) -> list
     start_carry = jax.device_get(carry)
     value_and_grad = jax.jit(jax.vmap(jax.value_and_grad(problem.objective.total), (0, None)))
     vg_ms = _ms_per_call(value_and_grad, carry.params, pts)
-    compact = jax.tree.map(lambda a: a[0], carry.opt_state[0]) if members == 1 else carry.opt_state[0]
+    history = lbfgs.history(carry.opt_state)
+    compact = jax.tree.map(lambda a: a[0], history) if members == 1 else history
     update_ms = _update_ms(compact, carry.params[0] if members == 1 else carry.params)
-    streams = _history_streams(carry.opt_state[0].memory)
+    streams = _history_streams(history.memory)
     schedules = {"single": problem} if members == 1 else {
         "lockstep": dataclasses.replace(problem, search=None), "decoupled": problem}
     rows = []

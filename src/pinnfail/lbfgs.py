@@ -318,6 +318,13 @@ def strong_wolfe(linesearch: str, max_linesearch_steps: int) -> StrongWolfe | No
     return None if linesearch == "zoom" else StrongWolfe(max_linesearch_steps)
 
 
+class LBFGSState(NamedTuple):
+    """State of ``lbfgs``; read it through the functions below, not by field."""
+
+    history: CompactLBFGSState  # what the next direction is computed from
+    search: StrongWolfeState | optax.ScaleByZoomLinesearchState  # the last search, ending at the current point
+
+
 def lbfgs(
     memory_size: int = 100, max_linesearch_steps: int = 20, linesearch: str = "strong_wolfe"
 ) -> optax.GradientTransformationExtraArgs:
@@ -325,7 +332,9 @@ def lbfgs(
 
     ``linesearch="zoom"`` uses optax's own zoom line search instead (optax.lbfgs
     defaults otherwise); both enforce the strong Wolfe conditions (c1 = 1e-4,
-    c2 = 0.9), the default is the single-evaluation-site version above.
+    c2 = 0.9), the default is the single-evaluation-site version above. The
+    update is that of ``optax.chain(scale_by_compact_lbfgs, scale(-1), search)``
+    with a named state (``LBFGSState``).
     """
     own = strong_wolfe(linesearch, max_linesearch_steps)
     if own is None:
@@ -334,22 +343,71 @@ def lbfgs(
         )
     else:
         search = scale_by_strong_wolfe_linesearch(own)
-    return optax.chain(scale_by_compact_lbfgs(memory_size), optax.scale(-1.0), search)
+    direction = scale_by_compact_lbfgs(memory_size)
+
+    def init_fn(params) -> LBFGSState:
+        return LBFGSState(history=direction.init(params), search=search.init(params))
+
+    def update_fn(updates, state: LBFGSState, params, *, value, grad, value_fn, **extra):
+        d, history = direction.update(updates, state.history, params)
+        updates, here = search.update(-d, state.search, params, value=value, grad=grad, value_fn=value_fn, **extra)
+        return updates, LBFGSState(history, here)
+
+    return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
-def begin_iteration(opt_state, params, search: StrongWolfe, apply=None) -> tuple[tuple, Line, Search]:
+def value(state: LBFGSState) -> jax.Array:
+    """The objective at the current parameters."""
+    return state.search.value
+
+
+def grad(state: LBFGSState) -> jax.Array:
+    """The gradient at the current parameters."""
+    return state.search.grad
+
+
+def count(state: LBFGSState) -> jax.Array:
+    """Iterations that updated the history (the ring buffer's write counter)."""
+    return state.history.count
+
+
+def linesearch_steps(state: LBFGSState) -> jax.Array:
+    """Objective evaluations of the last line search."""
+    return getattr(state.search, "info", state.search).num_linesearch_steps
+
+
+def at_point(state: LBFGSState, value, grad) -> LBFGSState:
+    """The state with the objective and gradient at the current parameters set."""
+    return state._replace(search=state.search._replace(value=value, grad=grad))
+
+
+def with_count(state: LBFGSState, count) -> LBFGSState:
+    """The state with the history's iteration counter replaced (for unbatched counters)."""
+    return state._replace(history=state.history._replace(count=count))
+
+
+def history(state: LBFGSState) -> CompactLBFGSState:
+    """The direction's state (history of s and y pairs)."""
+    return state.history
+
+
+def begin_iteration(state: LBFGSState, params, search: StrongWolfe, apply=None) -> tuple[LBFGSState, Line, Search]:
     """Start one iteration of ``lbfgs(...)`` (strong-Wolfe) from its state.
 
     Returns the state with the history updated, and the line search along the new
     direction. ``apply`` as in ``compact_lbfgs_update``. With ``end_iteration`` this
-    is the iteration of the optax chain, split where the trials are evaluated.
+    is ``lbfgs``'s update, split where the trials are evaluated.
     """
-    compact, scale, here = opt_state  # here: objective and gradient at params
-    direction, compact = compact_lbfgs_update(here.grad, compact, params, apply)
-    return ((compact, scale, here), *search.start(here.value, here.grad, -direction))
+    direction, history = compact_lbfgs_update(grad(state), state.history, params, apply)
+    return (state._replace(history=history), *search.start(value(state), grad(state), -direction))
 
 
-def end_iteration(opt_state, line: Line, s: Search) -> tuple[jax.Array, tuple]:
-    """The accepted update and the state at the new point, once ``s`` is finished."""
-    updates, state = StrongWolfe.result(line, s)
-    return updates, (*opt_state[:-1], state)
+def end_iteration(state: LBFGSState, line: Line, s: Search, finished=None) -> tuple[jax.Array, LBFGSState]:
+    """The accepted update and the state at the new point, once ``s`` is finished.
+
+    ``finished``: a boolean; where it is False the state is returned unchanged.
+    """
+    updates, here = StrongWolfe.result(line, s)
+    if finished is not None:
+        here = jax.tree.map(lambda new, old: jnp.where(finished, new, old), here, state.search)
+    return updates, state._replace(search=here)

@@ -31,16 +31,22 @@ class Objective:
     """Loss terms, penalty and total objective as functions of (flat params, points)."""
 
     terms: Callable  # (flat, points) -> {term: mean squared residual}
-    penalty: Callable  # (flat, points) -> scalar
-    total: Callable  # (flat, points) -> scalar (weighted terms + penalty)
+    penalty: Callable  # (flat, points, lam=None) -> scalar
+    total: Callable  # (flat, points, lam=None) -> scalar (weighted terms + penalty)
     term_names: tuple[str, ...]
 
 
 def make_objective(pde: PDE, network: Network, config: dict) -> Objective:
+    """The objective of a run configuration.
+
+    ``penalty`` and ``total`` take the regularization strength ``lam`` as an
+    argument (None: the config's lambda), so one compiled function serves runs
+    that differ only in lambda.
+    """
     params = pde.params(config["pde_params"])
     names = ("domain",) + pde.condition_names
     weights = {name: config["weights"].get(name, 1.0) for name in names}
-    regularizer, lam = config["regularizer"], config["lambda"]
+    regularizer, default_lam = config["regularizer"], config["lambda"]
     form = config["double_form"]
     scale_x = (pde.x1 - pde.x0) / 2 if config["double_coords"] == "normalized" else 1.0
     scale_t = (pde.t1 - pde.t0) / 2 if config["double_coords"] == "normalized" else 1.0
@@ -67,7 +73,7 @@ def make_objective(pde: PDE, network: Network, config: dict) -> Objective:
             grads = [2 * r * g for g in grads]
         return sum(jnp.mean(g**2) for g in grads)
 
-    def double_terms(flat, points):
+    def double_terms(flat, points, lam):
         """Per-term losses and the double-PINN penalty from one pass per term."""
         x, t = points["domain"][:, 0], points["domain"][:, 1]
         jet = network.jet(flat, x, t, pde.order + 1)
@@ -89,7 +95,7 @@ def make_objective(pde: PDE, network: Network, config: dict) -> Objective:
             penalty = penalty + gradient_penalty(rc, [scale * rc_s])
         return losses, lam * penalty
 
-    def weight_penalty(flat):
+    def weight_penalty(flat, lam):
         if regularizer == "l2":
             return 0.5 * lam * jnp.sum((mask * flat) ** 2)
         if regularizer == "l1":
@@ -101,19 +107,19 @@ def make_objective(pde: PDE, network: Network, config: dict) -> Objective:
 
     if regularizer == "double":
 
-        def penalty(flat, points):
-            return double_terms(flat, points)[1]
+        def penalty(flat, points, lam=None):
+            return double_terms(flat, points, default_lam if lam is None else lam)[1]
 
-        def total(flat, points):
-            losses, pen = double_terms(flat, points)
+        def total(flat, points, lam=None):
+            losses, pen = double_terms(flat, points, default_lam if lam is None else lam)
             return weighted(losses) + pen
 
     else:
 
-        def penalty(flat, points):
-            return weight_penalty(flat)
+        def penalty(flat, points, lam=None):
+            return weight_penalty(flat, default_lam if lam is None else lam)
 
-        def total(flat, points):
-            return weighted(terms(flat, points)) + weight_penalty(flat)
+        def total(flat, points, lam=None):
+            return weighted(terms(flat, points)) + penalty(flat, points, lam)
 
     return Objective(terms, penalty, total, names)

@@ -1,0 +1,303 @@
+"""On-device chunks of L-BFGS iterations for S members of one run configuration.
+
+A ``Problem`` is what a run configuration fixes (network, objective, points,
+optimizer); a ``Carry`` is one member's state (stacked over members in a chunk).
+Members share the configuration except for their seed and their regularization
+strength lambda, which the objective takes as a traced per-member value: one
+compiled chunk serves every member. ``make_chunk`` runs ``n`` iterations per
+member on the device; ``make_metrics`` evaluates every member's loss terms.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable, NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from . import lbfgs
+from .collocation import count_points, test_points, training_points
+from .lbfgs import Line, Search, StrongWolfe, begin_iteration, end_iteration, strong_wolfe
+from .losses import Objective, make_objective
+from .model import DTYPES, Network, build_network
+from .pdes import PDE, get_pde
+
+SCHEDULES = ("auto", "while", "fixed_trip")
+
+
+class Carry(NamedTuple):
+    params: jax.Array
+    opt_state: lbfgs.LBFGSState
+    iteration: jax.Array
+    fevals: jax.Array
+    diverged: jax.Array
+
+
+@dataclass
+class Problem:
+    """Everything a run configuration fixes: network, objective, points, optimizer."""
+
+    config: dict
+    pde: PDE
+    network: Network
+    objective: Objective
+    dtype: type
+    train_points: dict
+    optimizer: optax.GradientTransformationExtraArgs
+    search: StrongWolfe | None  # the optimizer's line search, if it can run trial by trial
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Problem":
+        pde = get_pde(config["pde"])
+        network = build_network(pde, config)
+        dtype = DTYPES[config["precision"]]
+        return cls(
+            config=config,
+            pde=pde,
+            network=network,
+            objective=make_objective(pde, network, config),
+            dtype=dtype,
+            train_points={k: jnp.asarray(v) for k, v in training_points(pde, config, dtype).items()},
+            optimizer=lbfgs.lbfgs(config["memory"], config["max_linesearch_steps"], config["linesearch"]),
+            search=strong_wolfe(config["linesearch"], config["max_linesearch_steps"]),
+        )
+
+    @property
+    def n_points(self) -> int:
+        return count_points(self.train_points)
+
+    def test_points(self, seed: int) -> dict:
+        return {k: jnp.asarray(v) for k, v in test_points(self.pde, self.config, self.dtype, seed).items()}
+
+    def lambdas(self, lams: Sequence[float] | None, n_members: int) -> jax.Array:
+        """Per-member lambda as an array of the run's dtype (None: the config's for all)."""
+        lams = [self.config["lambda"]] * n_members if lams is None else lams
+        return jnp.asarray(lams, self.dtype)
+
+    @cached_property
+    def value_and_grad(self) -> Callable:
+        return jax.jit(jax.value_and_grad(self.objective.total))
+
+    def init_carry(self, seed: int, lam: float | None = None) -> Carry:
+        """Fresh parameters and optimizer state, with the objective at the start in the state."""
+        params = build_network(self.pde, self.config, seed).flat_init
+        lam = self.lambdas(None if lam is None else [lam], 1)[0]
+        value, grad = self.value_and_grad(params, self.train_points, lam)
+        return Carry(
+            params=params,
+            opt_state=lbfgs.at_point(self.optimizer.init(params), value, grad),
+            iteration=jnp.zeros([], jnp.int64),
+            fevals=jnp.zeros([], jnp.int64),
+            diverged=jnp.zeros([], bool),
+        )
+
+
+class InFlight(NamedTuple):
+    """Per member, within a trial-by-trial chunk: the iteration under way."""
+
+    line: Line
+    search: Search
+    started: jax.Array  # the iteration has its direction
+    done: jax.Array  # iterations finished in this chunk
+
+
+def stack(trees: Sequence):
+    return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
+
+
+def member(tree, i: int):
+    return jax.tree.map(lambda x: x[i], tree)
+
+
+def _where(mask, new, old):
+    """``new`` where ``mask`` (a scalar per member), else ``old``, leaf by leaf."""
+    return jax.tree.map(lambda a, b: jnp.where(mask, a, b), new, old)
+
+
+def make_chunk(problem: Problem, n_members: int, schedule: str = "auto", tail: int | None = None) -> Callable:
+    """A jitted function ``chunk(carry, points, n, active, lams=None)``: ``n`` L-BFGS
+    iterations for every active member (stacked carries; lams: per-member lambda,
+    None for the config's).
+
+    Schedules (``schedule="auto"``: ``fixed_trip`` on GPUs, ``while`` elsewhere):
+
+    * ``while``, one member: the optax-style update in a ``fori_loop`` over
+      iterations, each with its line search in a ``while_loop`` (no vmap).
+      Several members with the strong-Wolfe search run *decoupled*: each loop step
+      evaluates one line-search trial for every member at once, and a member whose
+      search ends takes its step and starts its next iteration at the following
+      step, in a ``while_loop`` until every member has its ``n`` iterations.
+      Members thus never wait for each other's line searches: a chunk costs the
+      largest number of trials any member needs for its ``n`` iterations, not the
+      sum over iterations of the per-iteration maximum (lockstep). Each member
+      follows exactly the trials it would follow alone. Optax's zoom search runs
+      whole iterations in lockstep.
+    * ``fixed_trip`` (strong-Wolfe): the decoupled trial steps (also for one
+      member, unbatched) in loops whose trip count is known at compile time, so a
+      GPU does not copy a loop predicate to the host per trial: first ``n`` trial
+      steps (every iteration takes at least one trial, so no member is done
+      before), then blocks of ``tail`` steps (default ``max(1, n // 16)``) until
+      every member has its ``n`` iterations; the count is checked once per block.
+      A member that is done sits out the rest of its block (its trials are
+      evaluated and discarded). ``n`` is static here: a new ``n`` compiles anew.
+      The iterates are those of ``while``.
+
+    Members that are inactive or have diverged keep their parameters and counters.
+    """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule: {schedule!r} is not one of {SCHEDULES}")
+    if schedule == "auto":
+        schedule = "while" if jax.default_backend() == "cpu" else "fixed_trip"
+    if problem.search is None:  # optax's zoom search runs whole iterations
+        schedule = "while"
+    total = problem.objective.total
+    opt, search = problem.optimizer, problem.search
+
+    def step(carry: Carry, points, lam, live) -> Carry:
+        # The objective at the current parameters is always in the line search state
+        # (init_carry puts the first one there). optax.value_and_grad_from_state would
+        # guard it with a lax.cond, which vmap turns into evaluating both branches.
+        value, grad = lbfgs.value(carry.opt_state), lbfgs.grad(carry.opt_state)
+        updates, opt_state = opt.update(
+            grad, carry.opt_state, carry.params, value=value, grad=grad,
+            value_fn=lambda p: total(p, points, lam),
+        )
+        params = optax.apply_updates(carry.params, updates)
+        ok = jnp.isfinite(lbfgs.value(opt_state)) & jnp.all(jnp.isfinite(params))
+        moved = live & ok
+        return Carry(
+            params=jnp.where(moved, params, carry.params),
+            opt_state=opt_state,
+            iteration=carry.iteration + moved,
+            fevals=carry.fevals + live * (lbfgs.linesearch_steps(opt_state) + (carry.iteration == 0)),
+            diverged=carry.diverged | (live & ~ok),
+        )
+
+    def lockstep_step(carry: Carry, points, lams, live) -> Carry:
+        # Members start together and every member's optimizer state advances every
+        # iteration, so their L-BFGS counters are equal. Passing the counter unbatched
+        # keeps the history write an in-place slice update.
+        count = lbfgs.count(carry.opt_state)[0]
+
+        def one(c: Carry, lam, alive) -> Carry:
+            return step(c._replace(opt_state=lbfgs.with_count(c.opt_state, count)), points, lam, alive)
+
+        return jax.vmap(one)(carry, lams, live)
+
+    def idle(carry: Carry) -> InFlight:
+        """No iteration under way (the line and search are placeholders, never read)."""
+        value, grad = lbfgs.value(carry.opt_state), lbfgs.grad(carry.opt_state)
+        line, s = search.start(value, grad, grad)
+        return InFlight(line, s, jnp.zeros([], bool), jnp.zeros([], carry.iteration.dtype))
+
+    def trial(carry: Carry, flight: InFlight, points, lam, alive) -> tuple[Carry, InFlight]:
+        """One member's next line-search trial (starting an iteration first if it has none)."""
+        begin = alive & ~flight.started
+        opt_state, new_line, new_search = begin_iteration(carry.opt_state, carry.params, search, begin)
+        line, s = _where(begin, (new_line, new_search), (flight.line, flight.search))
+        f, g = jax.value_and_grad(total)(search.trial_point(line, s, carry.params), points, lam)
+        s = _where(alive, search.advance(line, s, f, g), s)
+        finished = alive & search.finished(s)
+        updates, opt_state = end_iteration(opt_state, line, s, finished)
+        params = carry.params + updates
+        ok = jnp.isfinite(lbfgs.value(opt_state)) & jnp.all(jnp.isfinite(params))
+        moved = finished & ok
+        carry = Carry(
+            params=jnp.where(moved, params, carry.params),
+            opt_state=opt_state,
+            iteration=carry.iteration + moved,
+            fevals=carry.fevals + finished * (s.count + (carry.iteration == 0)),
+            diverged=carry.diverged | (finished & ~ok),
+        )
+        return carry, InFlight(line, s, (flight.started | begin) & ~finished, flight.done + finished)
+
+    batched_trial = jax.vmap(trial, in_axes=(0, 0, None, 0, 0))
+
+    def while_chunk(carry: Carry, points, n, active, lams):
+        if n_members == 1:  # no vmap: batched ring-buffer writes become full scatters
+            single, lam = member(carry, 0), lams[0]
+            single = jax.lax.fori_loop(
+                0, n, lambda i, c: step(c, points, lam, active[0] & ~c.diverged), single
+            )
+            return jax.tree.map(lambda a: a[None], single)
+        if search is None:
+            return jax.lax.fori_loop(
+                0, n, lambda i, c: lockstep_step(c, points, lams, active & ~c.diverged), carry
+            )
+
+        def alive(state):
+            c, f = state
+            return active & ~c.diverged & (f.done < n)
+
+        carry, _ = jax.lax.while_loop(
+            lambda state: alive(state).any(),
+            lambda state: batched_trial(*state, points, lams, alive(state)),
+            (carry, jax.vmap(idle)(carry)),
+        )
+        return carry
+
+    def fixed_trip_chunk(carry: Carry, points, n: int, active, lams):
+        one = n_members == 1
+        if one:  # unbatched, as in the while schedule
+            carry, active, lams, step_fn = member(carry, 0), active[0], lams[0], trial
+        else:
+            step_fn = batched_trial
+        flight = idle(carry) if one else jax.vmap(idle)(carry)
+
+        def alive(state):
+            c, f = state
+            return active & ~c.diverged & (f.done < n)
+
+        def block(trips, state):
+            return jax.lax.fori_loop(0, trips, lambda i, st: step_fn(*st, points, lams, alive(st)), state)
+
+        state = block(n, (carry, flight))
+        every = tail or max(1, n // 16)
+        carry, _ = jax.lax.while_loop(lambda st: alive(st).any(), lambda st: block(every, st), state)
+        return jax.tree.map(lambda a: a[None], carry) if one else carry
+
+    if schedule == "fixed_trip":
+        jitted = jax.jit(fixed_trip_chunk, static_argnums=2, donate_argnums=0)
+    else:
+        jitted = jax.jit(while_chunk, donate_argnums=0)
+
+    def chunk(carry: Carry, points, n, active, lams=None) -> Carry:
+        return jitted(carry, points, int(n) if schedule == "fixed_trip" else n, active, problem.lambdas(lams, n_members))
+
+    chunk.schedule = schedule
+    chunk.jitted = jitted
+    return chunk
+
+
+def make_metrics(problem: Problem) -> Callable:
+    """Jitted per-member train terms, penalty, objective and test terms:
+    ``metrics(params, train_points, test_points, lams=None)``.
+
+    Where the PDE has an exact solution, the rMAE on the test domain points is
+    recorded too (monitoring only: nothing is selected or stopped on it).
+    """
+    obj, pde, network = problem.objective, problem.pde, problem.network
+    pde_params = pde.params(problem.config["pde_params"])
+
+    def one_member(params, train_pts, test_pts, lam):
+        out = {
+            "train": obj.terms(params, train_pts),
+            "penalty": obj.penalty(params, train_pts, lam),
+            "objective": obj.total(params, train_pts, lam),
+            "test": obj.terms(params, test_pts),
+        }
+        if pde.exact is not None:
+            x, t = test_pts["domain"][:, 0], test_pts["domain"][:, 1]
+            u = network.apply(params, x, t)
+            exact = pde.exact(x, t, pde_params)
+            out["test_rmae"] = jnp.sum(jnp.abs(u - exact)) / jnp.sum(jnp.abs(exact))
+        return out
+
+    jitted = jax.jit(jax.vmap(one_member, in_axes=(0, None, 0, 0)))
+
+    def metrics(params, train_pts, test_pts, lams=None):
+        return jitted(params, train_pts, test_pts, problem.lambdas(lams, params.shape[0]))
+
+    return metrics

@@ -1,0 +1,16 @@
+"""Training and test point sets."""
+import numpy as np
+
+from pinnfail.collocation import count_points, training_points
+from pinnfail.config import run_config
+from pinnfail.pdes import get_pde
+from pinnfail.schedule import Problem
+
+
+def test_point_counts_match_paper():
+    for pde, grid, n, expected in [("convection", [20, 20], 200, 800), ("reaction", [16, 16], 100, 456),
+                                   ("wave", [12, 12], 100, 444), ("allen_cahn", [64, 64], 100, 4396),
+                                   ("convection", [101, 101], 101, 10403), ("wave", [101, 101], 101, 10504)]:
+        cfg = run_config({"pde": pde, "grid": grid, "n_initial": n, "n_boundary": n})
+        assert count_points(training_points(get_pde(pde), cfg, np.float32)) == expected
+        assert Problem.from_config(cfg).n_points == expected
