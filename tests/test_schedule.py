@@ -2,9 +2,12 @@
 import json
 
 import h5py
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from pinnfail.schedule import Problem, make_chunk, stack
 from pinnfail.train import train
 
 
@@ -33,3 +36,44 @@ def test_batched_seeds_equal_sequential_fp64(tmp_path, linesearch, tiny):
             assert json.loads(a.attrs["config"])["seed"] == s
             fevals.add(int(a.attrs["fevals"]))
     assert len(fevals) > 1
+
+
+def test_members_differing_in_lambda_equal_their_single_runs_fp64(tmp_path, tiny):
+    """One compiled chunk serves members that differ in lambda only; each run.h5 records its own."""
+    cfg = tiny(precision="fp64", max_iters=20, regularizer="double", keep_checkpoint=True, **{"lambda": 1e-4})
+    lams = [1e-4, 1e-3]
+    batched = [tmp_path / f"b{i}.h5" for i in range(2)]
+    train(cfg, [0, 0], batched, progress=False, lambdas=lams)
+    hashes = set()
+    for lam, path in zip(lams, batched):
+        single = tmp_path / f"s{lam}.h5"
+        # the lambda-1e-3 run is offered the lambda-1e-4 member's checkpoint (same seed): not resumed
+        offered = tmp_path / ("b0.h5.ckpt.h5" if lam == 1e-3 else "own.ckpt.h5")
+        members = train({**cfg, "lambda": lam}, [0], [single], [offered], progress=False)
+        assert members[0].resumed_from == 0
+        with h5py.File(path) as a, h5py.File(single) as b:
+            assert json.loads(a.attrs["config"])["lambda"] == lam
+            assert a.attrs["config_hash"] == b.attrs["config_hash"]
+            hashes.add(a.attrs["config_hash"])
+            np.testing.assert_allclose(a["params"][()], b["params"][()], rtol=1e-9, atol=1e-11)
+            np.testing.assert_allclose(a["history"]["penalty"][()], b["history"]["penalty"][()], rtol=1e-9)
+            assert a.attrs["iterations"] == b.attrs["iterations"] == 20
+    assert len(hashes) == 2
+
+
+@pytest.mark.parametrize("members", [1, 3])
+def test_fixed_trip_schedule_follows_the_while_loop_fp64(tiny, members):
+    """The fixed-trip loop (GPU default) gives today's iterates, and exactly the iterations asked for."""
+    problem = Problem.from_config(tiny(precision="fp64", regularizer="double", memory=10, **{"lambda": 1e-4}))
+    start = stack([problem.init_carry(s) for s in range(members)])
+    active = jnp.ones(members, bool)
+    chunks = {schedule: make_chunk(problem, members, schedule, tail=3) for schedule in ("while", "fixed_trip")}
+    carries = {schedule: jax.tree.map(jnp.copy, start) for schedule in chunks}
+    for k in range(1, 6):  # 5 chunks of 10 iterations, as the host loop runs them
+        for schedule, chunk in chunks.items():
+            carries[schedule] = chunk(carries[schedule], problem.train_points, 10, active)
+        ref, fixed = carries["while"], carries["fixed_trip"]
+        np.testing.assert_array_equal(fixed.iteration, 10 * k)
+        np.testing.assert_array_equal(fixed.fevals, ref.fevals)
+        np.testing.assert_allclose(fixed.params, ref.params, rtol=1e-12, atol=1e-12)
+    assert chunks["fixed_trip"].schedule == "fixed_trip" and len(set(np.asarray(ref.fevals))) == members

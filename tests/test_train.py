@@ -146,6 +146,8 @@ def test_bad_run_config_names_the_field(bad, field, tiny):
     (["--lambda", "-1", "--regularizer", "l2"], "run.lambda"),
     (["--precision", "fp16"], "invalid choice"),
     (["--grid", "0x20"], "run.grid"),
+    (["--regularizer", "double", "--lambdas", "1e-4", "1e-3"], "--lambdas needs one value per seed (1), got 2"),
+    (["--seeds", "0", "1", "--outs", "a.h5", "b.h5", "--lambdas", "1e-4", "-1", "--regularizer", "l2"], "run.lambda"),
 ])
 def test_cli_bad_input_writes_nothing(tmp_path, args, message):
     out = tmp_path / "run.h5"

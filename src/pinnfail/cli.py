@@ -105,9 +105,11 @@ def cmd_train(args) -> None:
     outs = args.outs if args.outs is not None else ([args.out] if args.out else None)
     if not outs or len(outs) != len(seeds):
         raise ConfigError("train: give --out PATH for one seed, or --seeds S... with as many --outs PATH...")
-    members = train(run_config(values), seeds, outs, progress=not args.quiet)
+    if args.lambdas is not None and len(args.lambdas) != len(seeds):
+        raise ConfigError(f"train: --lambdas needs one value per seed ({len(seeds)}), got {len(args.lambdas)}")
+    members = train(run_config(values), seeds, outs, progress=not args.quiet, lambdas=args.lambdas)
     for m in members:
-        print(json.dumps({"seed": m.seed, "out": str(m.out), "stop_reason": m.stop_reason,
+        print(json.dumps({"seed": m.seed, "lambda": m.lam, "out": str(m.out), "stop_reason": m.stop_reason,
                           "iterations": int(m.history.last("iteration")),
                           "wall_time_s": round(m.wall_time, 3)}))
 
@@ -143,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run.h5 to write (one seed)")
     p.add_argument("--seeds", type=int, nargs="+", help="train these seeds at once (batched)")
     p.add_argument("--outs", nargs="+", help="one run.h5 per seed, with --seeds")
+    p.add_argument("--lambdas", type=float, nargs="+",
+                   help="one lambda per seed, with --seeds (members may differ in lambda; default: --lambda)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=cmd_train)
 
