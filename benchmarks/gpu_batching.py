@@ -97,7 +97,7 @@ def measure(problem: Problem, members: int, iters: int, warmup: int = 0) -> list
     pts, active = problem.train_points, jnp.ones(members, bool)
     carry = stack([problem.init_carry(s) for s in range(members)])
     if warmup:
-        carry = make_chunk(problem, members)(carry, pts, warmup, active)
+        carry = make_chunk(problem, members, "while")(carry, pts, warmup, active)
     start_carry = jax.device_get(carry)
     value_and_grad = jax.jit(jax.vmap(jax.value_and_grad(problem.objective.total), (0, None)))
     vg_ms = _ms_per_call(value_and_grad, carry.params, pts)
@@ -109,7 +109,7 @@ def measure(problem: Problem, members: int, iters: int, warmup: int = 0) -> list
         "lockstep": dataclasses.replace(problem, search=None), "decoupled": problem}
     rows = []
     for schedule, variant in schedules.items():
-        chunk = make_chunk(variant, members)
+        chunk = make_chunk(variant, members, "while")
         carry = chunk(jax.tree.map(jnp.asarray, start_carry), pts, 5, active)  # compile, warm
         jax.block_until_ready(carry.params)
         f0 = np.asarray(jax.device_get(carry.fevals))

@@ -67,7 +67,7 @@ def test_fixed_trip_schedule_follows_the_while_loop_fp64(tiny, members):
     problem = Problem.from_config(tiny(precision="fp64", regularizer="double", memory=10, **{"lambda": 1e-4}))
     start = stack([problem.init_carry(s) for s in range(members)])
     active = jnp.ones(members, bool)
-    chunks = {schedule: make_chunk(problem, members, schedule, tail=3) for schedule in ("while", "fixed_trip")}
+    chunks = {schedule: make_chunk(problem, members, schedule, block=8, tail=3) for schedule in ("while", "fixed_trip")}
     carries = {schedule: jax.tree.map(jnp.copy, start) for schedule in chunks}
     for k in range(1, 6):  # 5 chunks of 10 iterations, as the host loop runs them
         for schedule, chunk in chunks.items():

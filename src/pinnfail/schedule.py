@@ -25,6 +25,7 @@ from .model import DTYPES, Network, build_network
 from .pdes import PDE, get_pde
 
 SCHEDULES = ("auto", "while", "fixed_trip")
+BLOCK, TAIL = 32, 4  # trial steps per block of the fixed-trip schedule: while iterations are owed, then to finish
 
 
 class Carry(NamedTuple):
@@ -116,7 +117,8 @@ def _where(mask, new, old):
     return jax.tree.map(lambda a, b: jnp.where(mask, a, b), new, old)
 
 
-def make_chunk(problem: Problem, n_members: int, schedule: str = "auto", tail: int | None = None) -> Callable:
+def make_chunk(problem: Problem, n_members: int, schedule: str = "auto", block: int = BLOCK, tail: int = TAIL,
+               unroll: int = 1) -> Callable:
     """A jitted function ``chunk(carry, points, n, active, lams=None)``: ``n`` L-BFGS
     iterations for every active member (stacked carries; lams: per-member lambda,
     None for the config's).
@@ -135,14 +137,14 @@ def make_chunk(problem: Problem, n_members: int, schedule: str = "auto", tail: i
       follows exactly the trials it would follow alone. Optax's zoom search runs
       whole iterations in lockstep.
     * ``fixed_trip`` (strong-Wolfe): the decoupled trial steps (also for one
-      member, unbatched) in loops whose trip count is known at compile time, so a
-      GPU does not copy a loop predicate to the host per trial: first ``n`` trial
-      steps (every iteration takes at least one trial, so no member is done
-      before), then blocks of ``tail`` steps (default ``max(1, n // 16)``) until
-      every member has its ``n`` iterations; the count is checked once per block.
-      A member that is done sits out the rest of its block (its trials are
-      evaluated and discarded). ``n`` is static here: a new ``n`` compiles anew.
-      The iterates are those of ``while``.
+      member, unbatched) in ``fori_loop`` blocks of a trip count known at compile
+      time, so a GPU copies a loop predicate to the host once per block instead of
+      once per trial: blocks of ``block`` steps while some member still owes at
+      least ``block`` iterations (every iteration takes at least one trial, so such
+      a member wastes nothing), then blocks of ``tail`` steps until every member has
+      its ``n`` iterations. A member that is done sits out the rest of a block (its
+      trials are evaluated and discarded). The iterates are those of ``while``;
+      ``unroll``: trial steps per loop trip.
 
     Members that are inactive or have diverged keep their parameters and counters.
     """
@@ -238,7 +240,7 @@ def make_chunk(problem: Problem, n_members: int, schedule: str = "auto", tail: i
         )
         return carry
 
-    def fixed_trip_chunk(carry: Carry, points, n: int, active, lams):
+    def fixed_trip_chunk(carry: Carry, points, n, active, lams):
         one = n_members == 1
         if one:  # unbatched, as in the while schedule
             carry, active, lams, step_fn = member(carry, 0), active[0], lams[0], trial
@@ -250,21 +252,23 @@ def make_chunk(problem: Problem, n_members: int, schedule: str = "auto", tail: i
             c, f = state
             return active & ~c.diverged & (f.done < n)
 
-        def block(trips, state):
-            return jax.lax.fori_loop(0, trips, lambda i, st: step_fn(*st, points, lams, alive(st)), state)
+        def owed(state):
+            return jnp.max(jnp.where(alive(state), n - state[1].done, 0))
 
-        state = block(n, (carry, flight))
-        every = tail or max(1, n // 16)
-        carry, _ = jax.lax.while_loop(lambda st: alive(st).any(), lambda st: block(every, st), state)
+        def blocks(size, keep_going, state):
+            def run(st):
+                return jax.lax.fori_loop(0, size, lambda i, st: step_fn(*st, points, lams, alive(st)), st,
+                                         unroll=min(unroll, size))
+            return jax.lax.while_loop(keep_going, run, state)
+
+        state = blocks(block, lambda st: owed(st) >= block, (carry, flight))
+        carry, _ = blocks(tail, lambda st: alive(st).any(), state)
         return jax.tree.map(lambda a: a[None], carry) if one else carry
 
-    if schedule == "fixed_trip":
-        jitted = jax.jit(fixed_trip_chunk, static_argnums=2, donate_argnums=0)
-    else:
-        jitted = jax.jit(while_chunk, donate_argnums=0)
+    jitted = jax.jit(fixed_trip_chunk if schedule == "fixed_trip" else while_chunk, donate_argnums=0)
 
     def chunk(carry: Carry, points, n, active, lams=None) -> Carry:
-        return jitted(carry, points, int(n) if schedule == "fixed_trip" else n, active, problem.lambdas(lams, n_members))
+        return jitted(carry, points, n, active, problem.lambdas(lams, n_members))
 
     chunk.schedule = schedule
     chunk.jitted = jitted
