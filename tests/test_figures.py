@@ -5,16 +5,23 @@ The runs are made once per module: one batched ``train`` call per equation (the
 seeds of a batch stand in for the roles of a figure; a figure does not care
 which regularizer a role's run used, only its labels do).
 """
-import argparse
+import ast
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import h5py
 import matplotlib.image
+import matplotlib.text
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
 from pinnfail import figures
+from pinnfail.cli import build_parser
+from pinnfail.figures.residual_slice import time_slice
 from pinnfail.evaluate import evaluate, write_evaluation
 from pinnfail.reference import compute_reference, write_reference
 from pinnfail.train import train
@@ -125,10 +132,10 @@ def test_time_slice_snaps_to_a_training_time(inputs, tmp_path):
     sparse = figures.Case("sparse", Run.read(runs["sparse"][0]), {}, {})
     times = np.unique(sparse.run.points["domain"][:, 1])  # 6 training times: 0, 0.2, ...
     style = figures.resolve_style({"time_slice": 0.5})
-    t, note = figures._time_slice(style, sparse)
+    t, note = time_slice(style, sparse)
     assert t in times and abs(t - 0.5) == pytest.approx(np.min(np.abs(times - 0.5))) and note
     style = figures.resolve_style({"time_slice": 0.5, "snap_time_slice": "false"})
-    assert figures._time_slice(style, sparse) == (0.5, "")
+    assert time_slice(style, sparse) == (0.5, "")
 
 
 @pytest.mark.parametrize("name", sorted(figures.FIGURES))
@@ -199,9 +206,7 @@ def test_failure_while_saving_leaves_nothing_behind(inputs, tmp_path, monkeypatc
 
 
 def cli(argv):
-    parser = argparse.ArgumentParser(prog="pinnfail")
-    figures.add_figure_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     args.func(args)
 
 
@@ -243,3 +248,71 @@ def test_command_line(inputs, tmp_path, capsys):
     assert not (tmp_path / "a").exists()
     cli(base[:-2] + ["--reference", f"convection={ref}"] + good)
     assert (tmp_path / "a" / "f.png").exists() and (tmp_path / "a" / "f.pdf").exists()
+
+
+NETWORK_MODULES = ("model", "jets", "losses", "train", "lbfgs", "collocation", "evaluate")
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """The pinnfail modules a figures module names in its import statements."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = "pinnfail.figures" if node.level == 1 else "pinnfail" if node.level == 2 else ""
+            module = ".".join(p for p in (base, node.module or "") if p)
+            out |= {module} | {f"{module}.{a.name}" for a in node.names}
+    return out
+
+
+def test_figures_import_nothing_that_builds_a_network():
+    package = Path(figures.__file__).parent
+    forbidden = {f"pinnfail.{m}" for m in NETWORK_MODULES}
+    for path in package.glob("*.py"):
+        assert not _imported_modules(path) & forbidden, path.name
+    code = "import sys, pinnfail.figures; print(' '.join(sorted(sys.modules)))"
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True).stdout.split())
+    assert "pinnfail.figures.residual_slice" in loaded
+    assert not loaded & (forbidden - {"pinnfail.jets"})  # jets: the PDE registry's derivatives
+
+
+def _with_classification(pairs: dict, verdicts: dict, folder: Path) -> dict:
+    """The pairs with copies of their evaluations classified as ``verdicts`` (role -> verdict,
+    None: no classification attribute)."""
+    out = {}
+    for role, (run, ev) in pairs.items():
+        copy = folder / f"{role}.eval.h5"
+        shutil.copy(ev, copy)
+        with h5py.File(copy, "r+") as f:
+            f.attrs.pop("classification", None)
+            if verdicts[role] is not None:
+                f.attrs["classification"] = verdicts[role]
+        out[role] = (run, str(copy))
+    return out
+
+
+def test_labels_show_the_classification_and_only_overfit_is_a_failure_mode(inputs, tmp_path, monkeypatch):
+    runs, ref = inputs["fig1"]
+    drawn = []
+    real_savefig = Figure.savefig
+
+    def savefig(self, *args, **kwargs):
+        drawn.append(self)
+        return real_savefig(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    texts = {}
+    for top in ("plateau", "not converged", "overfit", None):
+        folder = tmp_path / str(top)
+        folder.mkdir()
+        pairs = _with_classification(runs, {"failure": top, "regularized": "solved" if top else None},
+                                     folder)
+        figures.fig1(pairs, ref, folder / "f.png", folder / "f.pdf", {"dpi": 30})
+        texts[top] = " ".join(t.get_text() for t in drawn[-1].findobj(matplotlib.text.Text))
+    for top in ("plateau", "not converged"):
+        assert top in texts[top] and "solved" in texts[top] and "failure mode" not in texts[top]
+    assert "overfit, a failure mode" in texts["overfit"]
+    # no classification: today's labels (variants only); "failure mode" follows the overfit flag
+    assert "solved" not in texts[None] and "overfit" not in texts[None].replace("a failure mode", "")

@@ -118,15 +118,100 @@ def cmd_evaluate(args) -> None:
     from .evaluate import evaluate, write_evaluation
 
     thresholds = _key_values(args.threshold, "thresholds")
-    result = evaluate(args.run, args.reference, residual_grid=args.residual_grid, thresholds=thresholds)
+    result = evaluate(args.run, args.reference, residual_grid=args.residual_grid, thresholds=thresholds,
+                      slice_grid=args.slice_grid)
     if args.out:
         write_evaluation(args.out, result)
     print(json.dumps(result["metrics"], default=float))
 
 
+def _figure_run(item: str) -> tuple[str, tuple[str, str]]:
+    """ROLE=RUN_H5:EVAL_H5; a path containing ':' is resolved by which files exist."""
+    role, sep, rest = item.partition("=")
+    if not sep or not role or not rest:
+        raise ValueError(f"figure --run: expected ROLE=RUN_H5:EVAL_H5, got {item!r}")
+    cuts = [i for i, ch in enumerate(rest) if ch == ":" and 0 < i < len(rest) - 1]
+    if not cuts:
+        raise ValueError(f"figure --run {role}: expected RUN_H5:EVAL_H5 after '=', got {rest!r}")
+    if len(cuts) > 1:
+        existing = [i for i in cuts if Path(rest[:i]).is_file() and Path(rest[i + 1:]).is_file()]
+        if len(existing) != 1:
+            raise ValueError(f"figure --run {role}: cannot split {rest!r} into RUN_H5:EVAL_H5 "
+                             "unambiguously (paths contain ':')")
+        cuts = existing
+    i = cuts[0]
+    return role, (rest[:i], rest[i + 1:])
+
+
+def _figure_runs(items) -> dict[str, tuple[str, str]]:
+    runs: dict[str, tuple[str, str]] = {}
+    for item in items or []:
+        role, pair = _figure_run(item)
+        if role in runs:
+            raise ValueError(f"figure --run: role {role!r} given twice")
+        runs[role] = pair
+    return runs
+
+
+def _figure_references(items) -> dict:
+    """[PDE=]REF_H5 items -> {pde or None: path}; a prefix counts as a PDE only if it names one."""
+    from .pdes import PDES
+
+    refs: dict = {}
+    for item in items or []:
+        pde, sep, path = item.partition("=")
+        if sep and pde in PDES and path:
+            key = pde
+        elif sep and pde not in PDES and not Path(item).exists():
+            raise ValueError(f"figure --reference: unknown equation {pde!r} in {item!r}; "
+                             f"allowed: {sorted(PDES)}")
+        else:
+            key, path = None, item
+        if key in refs:
+            raise ValueError(f"figure --reference: {'unnamed reference' if key is None else key!r} "
+                             "given twice")
+        refs[key] = path
+    return refs
+
+
+def _figure_style(items) -> dict:
+    """KEY=VALUE items -> a style dict (values checked and converted by ``resolve_style``)."""
+    from .figures import DEFAULT_STYLE, resolve_style
+
+    style = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"figure --style: expected KEY=VALUE, got {item!r}")
+        if key not in DEFAULT_STYLE:
+            raise ValueError(f"figure --style: unknown key {key!r}; allowed: {sorted(DEFAULT_STYLE)}")
+        style[key] = value
+    resolve_style(style)
+    return style
+
+
+def cmd_figure(args) -> None:
+    from .figures import FIGURES, make_figure
+
+    if args.name not in FIGURES:
+        raise ValueError(f"unknown figure {args.name!r}; allowed: {sorted(FIGURES)}")
+    runs = _figure_runs(args.run)
+    refs = _figure_references(args.reference)
+    if not refs:
+        raise ValueError("give --reference [PDE=]REF_H5")
+    if args.name == "fig5":
+        if None in refs:
+            raise ValueError("fig5: name each reference as PDE=REF_H5")
+        references = refs
+    else:
+        references = refs if len(refs) != 1 or None not in refs else refs[None]
+    result = make_figure(args.name, runs, references, args.png, args.pdf, _figure_style(args.style))
+    print(json.dumps(result))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pinnfail", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="subcommand", required=True)  # not "command": study has a --command
 
     from .pdes import PDES
 
@@ -157,14 +242,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", action="append", metavar="NAME=VALUE",
                    help="failure-mode thresholds: overfit_ratio, error")
     p.add_argument("--residual-grid", type=_grid, default=[256, 256], help="residual map grid NXxNT")
+    p.add_argument("--slice-grid", type=_grid, default=[2001, 11],
+                   help="residual slices (Fig. 3): NX points on an x line, at the run's training "
+                        "times and NT regular times")
     p.set_defaults(func=cmd_evaluate)
 
-    from .tables import add_table_parser
-    from .figures import add_figure_parser
+    from .figures import DEFAULT_STYLE, ROLES
     from .study import add_study_parser
+    from .tables import add_table_parser
 
     add_table_parser(sub)
-    add_figure_parser(sub)
+    roles = "; ".join(f"{name}: {', '.join(r)}" for name, r in ROLES.items())
+    p = sub.add_parser(
+        "figure", help="draw a paper figure (PNG and PDF) from runs and their evaluations",
+        description=f"Draw one of the paper's figures. Roles: {roles}.",
+    )
+    p.add_argument("name", metavar="NAME", help=f"the figure: {', '.join(ROLES)}")
+    p.add_argument("--run", action="append", required=True, metavar="ROLE=RUN_H5:EVAL_H5",
+                   help="a run file and its evaluation file for one role (repeat for every role)")
+    p.add_argument("--reference", action="append", required=True, metavar="[PDE=]REF_H5",
+                   help="reference solution file; fig5 needs one per equation as PDE=REF_H5")
+    p.add_argument("--png", required=True, type=Path, help="PNG to write")
+    p.add_argument("--pdf", required=True, type=Path, help="PDF to write")
+    p.add_argument("--style", action="append", metavar="KEY=VALUE",
+                   help=f"style override, one of {', '.join(DEFAULT_STYLE)}")
+    p.set_defaults(func=cmd_figure)
     add_study_parser(sub)
     return parser
 
@@ -175,7 +277,7 @@ def main(argv=None) -> int:
     try:
         args.func(args)
     except (ConfigError, ValueError, FileNotFoundError) as err:
-        print(f"pinnfail {args.command}: error: {err}", file=sys.stderr)
+        print(f"pinnfail {args.subcommand}: error: {err}", file=sys.stderr)
         return 2
     return 0
 

@@ -1,51 +1,17 @@
 """Test-set evaluation of a trained run: errors, losses, residual maps, failure flags."""
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
-
-import h5py
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from . import io
-from .config import run_config
+from .io import Run, read_metrics  # noqa: F401  (read_metrics: the products read metrics here)
 from .model import build_network
 from .pdes import get_pde
 from .reference import read_reference
 
 DEFAULT_THRESHOLDS = {"overfit_ratio": 100.0, "error": 0.9}
-
-
-@dataclass(frozen=True, eq=False)
-class Run:
-    """A run.h5 read back: config, parameters, history and attributes."""
-
-    path: Path
-    config: dict
-    params: np.ndarray
-    history: dict
-    points: dict
-    attrs: dict
-
-    @classmethod
-    def read(cls, path) -> "Run":
-        with h5py.File(path, "r") as f:
-            attrs = {k: v.item() if hasattr(v, "item") else v for k, v in f.attrs.items()}
-            return cls(
-                path=Path(path),
-                config=run_config(json.loads(attrs["config"])),
-                params=f["params"][()],
-                history=io.read_group(f["history"]),
-                points=io.read_group(f["points"]),
-                attrs=attrs,
-            )
-
-    @property
-    def term_names(self) -> list[str]:
-        return json.loads(self.attrs["term_names"])
 
 
 def field_functions(config: dict, params):
@@ -86,11 +52,25 @@ def relative_errors(u: np.ndarray, u_ref: np.ndarray) -> dict[str, float]:
     }
 
 
+def residual_slices(residual, pde, points: dict, slice_grid=(2001, 11)) -> dict:
+    """The residual on a fine x line (``slice_grid[0]`` points) at the run's training times
+    and at ``slice_grid[1]`` regular times (those within 1e-6 of the span of a training time
+    left out): Fig. 3's slice through the collocation points, drawn from eval.h5."""
+    nx, nt = slice_grid
+    train_t = np.unique(np.asarray(points["domain"][:, 1], dtype=np.float64))
+    regular = np.linspace(pde.t0, pde.t1, nt)
+    near = np.abs(regular[:, None] - train_t[None, :]).min(axis=1) <= 1e-6 * (pde.t1 - pde.t0)
+    t = np.union1d(train_t, regular[~near])
+    x = np.linspace(pde.x0, pde.x1, nx)
+    return {"slice_x": x, "slice_t": t, "slice_residual": on_grid(residual, x, t)}
+
+
 def _ratio(test: float, train: float) -> float:
     return test / train if train > 0 else float("inf")
 
 
-def evaluate(run_path, reference_path, residual_grid=(256, 256), thresholds=None) -> dict:
+def evaluate(run_path, reference_path, residual_grid=(256, 256), thresholds=None,
+             slice_grid=(2001, 11)) -> dict:
     """Metrics and fields of one run; see ``write_evaluation`` for the file layout."""
     thresholds = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
     run = Run.read(run_path)
@@ -143,24 +123,12 @@ def evaluate(run_path, reference_path, residual_grid=(256, 256), thresholds=None
     fields = {
         "x": ref.x, "t": ref.t, "u_pred": u_pred, "error": u_pred - ref.u,
         "residual_x": x_res, "residual_t": t_res, "residual": r,
+        **residual_slices(residual, pde, run.points, slice_grid),
     }
     return {"metrics": metrics, "fields": fields, "config": config}
 
 
 def write_evaluation(path, result: dict) -> None:
-    """eval.h5: attrs hold the metrics (dicts as JSON) and provenance; datasets the fields."""
-    with io.atomic_h5(path) as f:
-        io.set_attrs(f, io.provenance(result["config"]))
-        io.set_attrs(f, result["metrics"])
-        io.write_group(f, result["fields"])
-
-
-def read_metrics(path) -> dict:
-    with h5py.File(path, "r") as f:
-        out = {}
-        for key, value in f.attrs.items():
-            value = value.item() if hasattr(value, "item") else value
-            if isinstance(value, str) and value[:1] in "{[":
-                value = json.loads(value)
-            out[key] = value
-        return out
+    """eval.h5 (``io.write_evaluation``): attrs hold the metrics (dicts as JSON) and
+    provenance; datasets the fields."""
+    io.write_evaluation(path, result["metrics"], result["fields"], result["config"])

@@ -9,17 +9,17 @@ solution by about 1e-9 and halving ``dt`` by about 4e-12 (relative L2).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
-from dataclasses import dataclass
 from numbers import Integral, Real
 from pathlib import Path
 
-import h5py
 import jax.numpy as jnp
 import numpy as np
 
-from pinnfail.io import atomic_h5, provenance, read_json_attr, set_attrs
+from pinnfail import io
+from pinnfail.io import Reference
 from pinnfail.pdes import PDE, get_pde
 
 SPECTRAL_DEFAULTS = {
@@ -28,19 +28,6 @@ SPECTRAL_DEFAULTS = {
     "contour_points": 64,  # points on the half circle of the phi-function contour integrals
     "ic_oversample": 64,  # initial Fourier coefficients from an FFT on modes * ic_oversample points
 }
-
-
-@dataclass(frozen=True, eq=False)
-class Reference:
-    """u[i, j] = u(x[j], t[i]); ``wall_time`` is the computing time in seconds, if known."""
-
-    pde: str
-    x: np.ndarray
-    t: np.ndarray
-    u: np.ndarray
-    params: dict
-    settings: dict
-    wall_time: float | None = None
 
 
 def _method(pde: PDE) -> str:
@@ -185,33 +172,12 @@ def _allen_cahn(pde: PDE, params: dict, x: np.ndarray, t: np.ndarray, s: dict) -
 
 
 def write_reference(path: str | Path, ref: Reference) -> None:
-    """Write ``ref`` atomically: datasets x, t, u; attributes pde, params, settings,
-    method and provenance. Invalid settings or shapes raise ValueError and write nothing."""
-    with atomic_h5(path) as f:
-        pde = get_pde(ref.pde)
-        settings = _settings(ref.pde, ref.settings)
-        x, t, u = (np.asarray(a, np.float64) for a in (ref.x, ref.t, ref.u))
-        if x.ndim != 1 or t.ndim != 1 or u.shape != (t.size, x.size):
-            raise ValueError(
-                f"reference.u: must have shape (len(t), len(x)) = ({t.size}, {x.size}) "
-                f"with 1-D x and t, got {u.shape}"
-            )
-        for name, data in (("x", x), ("t", t), ("u", u)):
-            f.create_dataset(name, data=data)
-        config = {"pde": ref.pde, "params": dict(ref.params), "settings": settings}
-        set_attrs(f, {**config, "method": _method(pde)})
-        set_attrs(f, provenance(config=config, wall_time=ref.wall_time))
+    """Write ``ref`` atomically (``io.write_reference``) with its settings checked and
+    its method named. Invalid settings or shapes raise ValueError and write nothing."""
+    settings = _settings(ref.pde, ref.settings)
+    io.write_reference(path, dataclasses.replace(ref, settings=settings), _method(get_pde(ref.pde)))
 
 
 def read_reference(path: str | Path) -> Reference:
     """A Reference read back from a file written by ``write_reference``."""
-    with h5py.File(path, "r") as f:
-        return Reference(
-            pde=str(f.attrs["pde"]),
-            x=f["x"][()],
-            t=f["t"][()],
-            u=f["u"][()],
-            params=read_json_attr(f, "params"),
-            settings=read_json_attr(f, "settings"),
-            wall_time=float(f.attrs["wall_time_s"]) if "wall_time_s" in f.attrs else None,
-        )
+    return Reference.read(path)

@@ -14,12 +14,11 @@ import itertools
 import math
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from .config import run_config
-from .evaluate import read_metrics
-from .tables import csv_text, write_text
+from .io import Run, format_number, read_metrics, write_text
+from .tables import csv_text
 
 THRESHOLDS = (1e-1, 1e-2)
 GROUP_KEYS = ("pde", "regularizer", "double_form", "precision")
@@ -68,8 +67,7 @@ def first_crossing(history: dict, key: str, threshold: float) -> tuple[float, fl
 
 
 def _history(run_path) -> dict:
-    with h5py.File(run_path, "r") as f:
-        return {k: f["history"][k][()] for k in f["history"]}
+    return Run.read(run_path).history
 
 
 def _median_spread(values) -> tuple[float, float, float]:
@@ -125,13 +123,7 @@ def select_lambda(rows: list[dict]) -> list[dict]:
 
 
 def _fmt(value) -> str:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "–"
-        if value.is_integer() and 1 <= abs(value) < 1e7:
-            return str(int(value))
-        return f"{value:.3g}" if 1e-3 <= abs(value) < 1e5 or value == 0 else f"{value:.2e}"
-    return str(value)
+    return format_number(value, nan="–")
 
 
 def markdown(rows: list[dict], selected: list[dict], title: str) -> str:

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import csv
 import io as _io
-import math
-import os
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from .evaluate import read_metrics
+from .io import format_number as _fmt
+from .io import read_metrics, write_text
 
 COLUMNS = (
     "equation", "method", "precision", "N", "loss_mean", "loss_std", "rmae_mean", "rmae_std",
@@ -73,21 +72,6 @@ def table1(rows: list[tuple[str, list]], include_paper: bool = True) -> list[dic
         return (EQUATION_ORDER.index(r["equation"]), SOURCE_ORDER.index(r["source"]), r["method"])
 
     return sorted(out, key=order)
-
-
-def _fmt(value) -> str:
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.3g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
-    return str(value)
-
-
-def write_text(path, text: str) -> None:
-    """Write a text artifact atomically (temporary name, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def csv_text(rows: list[dict], columns) -> str:

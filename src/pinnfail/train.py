@@ -148,11 +148,7 @@ def write_run(m: Member, problem: Problem, carry: Carry) -> None:
         "final_test_loss": float(hist["test_total"][-1]),
         "term_names": list(problem.objective.term_names),
     })
-    with io.atomic_h5(m.out) as f:
-        io.set_attrs(f, attrs)
-        f.create_dataset("params", data=np.asarray(carry.params))
-        io.write_group(f.create_group("history"), hist)
-        io.write_group(f.create_group("points"), {k: np.asarray(v) for k, v in problem.train_points.items()})
+    io.write_run(m.out, attrs, carry.params, hist, problem.train_points)
 
 
 def train(

@@ -1,0 +1,31 @@
+"""Fig. 4: Allen-Cahn, FP32 vs FP64 vs FP64 double PINN."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from . import panels as pn
+from .inputs import figure, load
+from .labels import labels, pde_title
+
+
+@figure("fig4", roles=("fp32", "fp64", "double"))
+def fig4(runs: Mapping[str, Any], reference, png, pdf, style: Mapping[str, Any] | None = None) -> dict:
+    """Fig. 4: Allen-Cahn, FP32 vs FP64 vs FP64 double PINN.
+
+    Roles ``fp32``, ``fp64`` and ``double``. Top: reference and the three
+    predictions (shared scale), their |error| (shared log scale) and a metrics
+    panel. Bottom: train (solid) and test (dashed) loss of the three.
+    """
+    cases, ref = load("fig4", runs, reference)
+
+    def draw(style):
+        lab, col = labels(cases, precision=True), pn.colors(cases)
+        fig = pn.new_figure(style, 5.2)
+        top, bottom = fig.subfigures(2, 1, height_ratios=[3.1, 1.5], hspace=0.02)
+        pn.solutions_block(top, cases, ref, lab, col, style, pred_title="$u$, $\\hat u$")
+        ax = bottom.subplots()
+        pn.loss_panel(ax, cases, lab, col, "train (solid) and test (dashed) loss")
+        fig.suptitle(f"{pde_title(ref.pde, ref.params)}: precision and regularization")
+        return fig
+
+    return pn.render("fig4", png, pdf, style, draw)
