@@ -1,4 +1,4 @@
-"""Command line: ``pinnfail reference | train | evaluate | table1 | figure | study``.
+"""Command line: ``pinnfail reference | train | evaluate | table1 | figure | study | caption``.
 
 Every training setting of the run schema is a ``train`` flag (generated from
 the schema, so flags, --config files and the Snakemake rules cannot drift).
@@ -151,17 +151,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", required=True, type=Path)
     p.add_argument("--out", type=Path, help="also write eval.h5")
     p.add_argument("--threshold", action="append", metavar="NAME=VALUE",
-                   help="failure-mode thresholds: overfit_ratio, error")
+                   help="classification thresholds: overfit_ratio, solved_rmae")
     p.add_argument("--residual-grid", type=_grid, default=[256, 256], help="residual map grid NXxNT")
     p.set_defaults(func=cmd_evaluate)
 
     from .tables import add_table_parser
     from .figures import add_figure_parser
     from .study import add_study_parser
+    from .captions import add_caption_parser
 
     add_table_parser(sub)
     add_figure_parser(sub)
     add_study_parser(sub)
+    add_caption_parser(sub)
     return parser
 
 
