@@ -40,7 +40,7 @@ for _study in STUDIES:
         params:
             args=study_figure_args(_study),
             captions=" ".join(  # `pinnfail caption`: each role and its run's eval.h5 (the figure's seed)
-                f"--run {arg}" for arg in study_figure_args(_study).split() if "/run.h5:" in arg
+                f"--run {arg}" for arg in study_figure_args(_study).split() if ".h5:" in arg
             ),
             code=CODE["figures"],
         conda:
