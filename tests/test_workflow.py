@@ -5,6 +5,7 @@ pipeline in a temporary copy of the workflow; then config edits are dry-run and
 the jobs Snakemake plans are compared with what each edit should rebuild.
 """
 import copy
+import csv
 import re
 import shutil
 import subprocess
@@ -90,6 +91,28 @@ def test_pipeline_outputs(built):
         assert (work / f"results/figures/{fig}.pdf").stat().st_size > 0
     text = (work / "results/table1.csv").read_text()
     assert "pipeline" in text and "literature" in text
+
+
+def test_report_captions_quote_the_artifacts_numbers(built):
+    """Each caption in report.html is the one its job wrote from the artifacts (rMAE, class)."""
+    import html
+
+    from pinnfail.evaluate import read_metrics
+    from pinnfail.tables import _fmt
+
+    work, _ = built
+    snakemake(work, "--report", "report.html", "--configfile", "tiny.yaml")
+    page = html.unescape((work / "report.html").read_text())
+    with open(work / "results/table1.csv") as f:
+        rows = [r for r in csv.DictReader(f) if r["source"] == "pipeline"]
+    for row in rows:
+        assert f"rMAE {_fmt(float(row['rmae_mean']))}" in page, row["method"]
+        assert row["classification"] in page
+    eval_path = work / "results/runs/conv_none_fp32/seed0/eval.h5"
+    m = read_metrics(eval_path)
+    caption = (work / "results/figures/fig1.rst").read_text()
+    assert f"rMAE {_fmt(float(m['rmae']))}" in caption and f"*{m['classification']}*" in caption
+    assert m["classification_reason"] in page
 
 
 def test_editing_one_equation_reruns_only_that_equation(built):

@@ -1,4 +1,4 @@
-"""Command line: ``pinnfail reference | train | evaluate | table1 | figure | study``.
+"""Command line: ``pinnfail reference | train | evaluate | table1 | figure | study | caption``.
 
 Every training setting of the run schema is a ``train`` flag (generated from
 the schema, so flags, --config files and the Snakemake rules cannot drift).
@@ -240,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", required=True, type=Path)
     p.add_argument("--out", type=Path, help="also write eval.h5")
     p.add_argument("--threshold", action="append", metavar="NAME=VALUE",
-                   help="failure-mode thresholds: overfit_ratio, error")
+                   help="classification thresholds: overfit_ratio, solved_rmae")
     p.add_argument("--residual-grid", type=_grid, default=[256, 256], help="residual map grid NXxNT")
     p.add_argument("--slice-grid", type=_grid, default=[2001, 11],
                    help="residual slices (Fig. 3): NX points on an x line, at the run's training "
@@ -249,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .figures import DEFAULT_STYLE, ROLES
     from .study import add_study_parser
+    from .captions import add_caption_parser
     from .tables import add_table_parser
 
     add_table_parser(sub)
@@ -268,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"style override, one of {', '.join(DEFAULT_STYLE)}")
     p.set_defaults(func=cmd_figure)
     add_study_parser(sub)
+    add_caption_parser(sub)
     return parser
 
 

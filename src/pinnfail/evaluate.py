@@ -1,5 +1,7 @@
-"""Test-set evaluation of a trained run: errors, losses, residual maps, failure flags."""
+"""Test-set evaluation of a trained run: errors, losses, residual maps, its classification."""
 from __future__ import annotations
+
+import math
 
 import jax
 import jax.numpy as jnp
@@ -11,7 +13,9 @@ from .model import build_network
 from .pdes import get_pde
 from .reference import read_reference
 
-DEFAULT_THRESHOLDS = {"overfit_ratio": 100.0, "error": 0.9}
+DEFAULT_THRESHOLDS = {"overfit_ratio": 100.0, "solved_rmae": 5e-2}
+# What a run is, by the paper's reading: only "overfit" is a failure mode.
+CLASSES = ("overfit", "not converged", "plateau", "solved")
 
 
 def field_functions(config: dict, params):
@@ -69,9 +73,51 @@ def _ratio(test: float, train: float) -> float:
     return test / train if train > 0 else float("inf")
 
 
+def objective_change(objective, stop_window: int, log_every: int) -> float:
+    """Relative change of the objective over the last stop window (one log interval if the rule is off)."""
+    lag = max(stop_window // log_every, 1)
+    values = np.asarray(objective, dtype=float)
+    if values.size <= lag:
+        return math.inf
+    before, last = values[-1 - lag], values[-1]
+    return float(abs(before - last) / abs(before)) if before != 0 else math.inf
+
+
+def classify(*, rmae: float, term_ratios: dict[str, float], stop_reason: str, objective_change: float,
+             stop_tolerance: float, thresholds: dict) -> dict:
+    """One of CLASSES, and why, from a run's final metrics (first rule that applies):
+
+    - solved: rMAE < ``solved_rmae`` (a right solution is no failure mode, whatever the ratios);
+    - overfit: some term's test/train loss ratio > ``overfit_ratio`` (the paper's failure mode);
+    - plateau: stopped by the stop rule (relative objective change <= sqrt(eps)), or the objective
+      no longer falls by more than that, at a high rMAE without overfitting;
+    - not converged: stopped otherwise (max_iters, interrupted, diverged) with the objective still
+      falling: the budget, not the method, decided.
+    """
+    worst = max(term_ratios, key=lambda k: term_ratios[k])
+    ratio = term_ratios[worst]
+    if rmae < thresholds["solved_rmae"]:
+        label, reason = "solved", f"rMAE {rmae:.3g} < {thresholds['solved_rmae']:.3g}"
+    elif ratio > thresholds["overfit_ratio"]:
+        label, reason = "overfit", f"{worst} test/train {ratio:.3g} > {thresholds['overfit_ratio']:.3g}"
+    elif stop_reason == "converged" or objective_change <= stop_tolerance:
+        label = "plateau"
+        reason = (f"objective change {objective_change:.2g} <= {stop_tolerance:.2g} ({stop_reason}) "
+                  f"at rMAE {rmae:.3g}, test/train at most {ratio:.3g}")
+    else:
+        label = "not converged"
+        reason = (f"{stop_reason} with the objective still falling ({objective_change:.2g} > "
+                  f"{stop_tolerance:.2g}) at rMAE {rmae:.3g}, test/train at most {ratio:.3g}")
+    return {"classification": label, "classification_reason": reason, "objective_change": objective_change,
+            "stop_tolerance": stop_tolerance}
+
+
 def evaluate(run_path, reference_path, residual_grid=(256, 256), thresholds=None,
              slice_grid=(2001, 11)) -> dict:
     """Metrics and fields of one run; see ``write_evaluation`` for the file layout."""
+    unknown = sorted(set(thresholds or {}) - set(DEFAULT_THRESHOLDS))
+    if unknown:
+        raise ValueError(f"evaluate: unknown threshold(s) {unknown}; known: {sorted(DEFAULT_THRESHOLDS)}")
     thresholds = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
     run = Run.read(run_path)
     ref = read_reference(reference_path)
@@ -113,12 +159,14 @@ def evaluate(run_path, reference_path, residual_grid=(256, 256), thresholds=None
         "precision": config["precision"],
         "seed": config["seed"],
     }
-    # Overfitting: some loss term is far larger on fresh points than on the training points
-    # (the domain term first of all: the residual is small only at the collocation points).
     metrics["max_term_test_train_ratio"] = max(metrics["term_test_train_ratios"].values())
-    metrics["overfit"] = bool(metrics["max_term_test_train_ratio"] > thresholds["overfit_ratio"])
-    metrics["error_near_one"] = bool(metrics["rmae"] >= thresholds["error"])
-    metrics["failure_mode"] = metrics["overfit"] or metrics["error_near_one"]
+    metrics.update(classify(
+        rmae=metrics["rmae"], term_ratios=metrics["term_test_train_ratios"], stop_reason=metrics["stop_reason"],
+        objective_change=objective_change(hist["objective"], config["stop_window"], config["log_every"]),
+        stop_tolerance=math.sqrt(float(np.finfo(config["precision"].replace("fp", "float")).eps)),
+        thresholds=thresholds))
+    metrics["overfit"] = metrics["classification"] == "overfit"
+    metrics["failure_mode"] = metrics["overfit"]
     metrics["thresholds"] = thresholds
     fields = {
         "x": ref.x, "t": ref.t, "u_pred": u_pred, "error": u_pred - ref.u,

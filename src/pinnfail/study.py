@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from .config import run_config
+from .evaluate import CLASSES
 from .io import Run, format_number, read_metrics, write_text
-from .tables import csv_text
+from .tables import CLASS_COUNTS, classification_summary, csv_text
 
 THRESHOLDS = (1e-1, 1e-2)
 GROUP_KEYS = ("pde", "regularizer", "double_form", "precision")
@@ -100,7 +101,9 @@ def summarize(runs: dict[str, list[tuple[str, str]]], variants: dict[str, dict])
             row[f"iters_to_{tag}"] = _median_spread([c[0] for c in crossings])[0]
             row[f"seconds_to_{tag}"] = _median_spread([c[1] for c in crossings])[0]
             row[f"seeds_below_{tag}"] = sum(math.isfinite(c[0]) for c in crossings)
-        row["failure_modes"] = sum(bool(m["failure_mode"]) for m in metrics)
+        classes = [m["classification"] for m in metrics]
+        row.update(zip(CLASS_COUNTS, (classes.count(c) for c in CLASSES)))
+        row["classification"] = classification_summary({c: classes.count(c) for c in CLASSES})
         if row["regularizer"] != "double":
             row["double_form"] = ""
         rows.append(row)
@@ -131,7 +134,7 @@ def markdown(rows: list[dict], selected: list[dict], title: str) -> str:
             ("rmae_min", "min"), ("rmae_max", "max"), ("test_train_ratio_median", "test/train"),
             ("iters_to_1e-1", "iters to 1e-1"), ("seconds_to_1e-1", "s to 1e-1"),
             ("iters_to_1e-2", "iters to 1e-2"), ("seconds_to_1e-2", "s to 1e-2"),
-            ("seeds_below_1e-2", "seeds < 1e-2"), ("failure_modes", "failure modes"),
+            ("seeds_below_1e-2", "seeds < 1e-2"), ("classification", "classification"),
             ("iterations_median", "iterations"), ("wall_time_s_median", "seconds")]
     lines = [f"## {title}", "", "| " + " | ".join(c[1] for c in cols) + " |",
              "|" + "---|" * len(cols)]
@@ -156,33 +159,61 @@ def _find(rows, **match):
     return [r for r in rows if all(r.get(k) == v for k, v in match.items())]
 
 
+def _majority(row, cls: str) -> bool:
+    """More than half of the variant's seeds are classified ``cls``."""
+    return row[f"n_{cls.replace(' ', '_')}"] * 2 > row["n_seeds"]
+
+
 def _success(row) -> bool:
-    return row["rmae_median"] < 1e-2 and row["test_train_ratio_median"] < 10
+    return _majority(row, "solved")
 
 
 def _fails(row) -> bool:
-    """A majority of the variant's seeds are failure modes."""
-    return row["failure_modes"] * 2 > row["n_seeds"]
+    """A majority of the variant's seeds overfit: the paper's failure mode."""
+    return _majority(row, "overfit")
 
 
 def _outcome(row) -> str:
     if _success(row):
         return "succeeds"
     if _fails(row):
-        return "is a failure mode"
-    return "is still on the plateau (no failure mode, rMAE above 1e-2)"
+        return "is a failure mode (overfit)"
+    return f"is not decided at this budget ({row['classification']})"
 
 
 def _fix_verdict(unregularized: dict, regularized: list[dict]) -> str:
     """Does the unregularized variant fail and a regularized one succeed?"""
     if not _fails(unregularized):
-        return "does not hold here: the unregularized PINN is not a failure mode"
+        return f"does not hold here: the unregularized PINN is not a failure mode ({unregularized['classification']})"
     if any(_success(r) for r in regularized):
         return "holds"
     if any(not _fails(r) for r in regularized):
-        return ("partly: the unregularized PINN fails; regularized, no failure mode, but still on the "
-                "plateau (rMAE above 1e-2) at the iteration budget")
-    return "does not hold here: the regularized runs fail too"
+        return ("partly: the unregularized PINN overfits; regularized, no failure mode, but not solved at the "
+                "iteration budget")
+    return "does not hold here: the regularized runs overfit too"
+
+
+def _precision_verdict(r32: dict, r64: dict, factor: float = 10.0) -> str:
+    """Observed when the FP32 and FP64 median rMAEs differ by more than ``factor``."""
+    a, b = r32["rmae_median"], r64["rmae_median"]
+    if not (math.isfinite(a) and math.isfinite(b)) or min(a, b) <= 0:
+        return "not decided: a median rMAE is missing"
+    ratio = max(a, b) / min(a, b)
+    lower = "FP64" if b < a else "FP32"
+    if ratio > factor:
+        return f"observed: median rMAE differs {ratio:.3g}x ({lower} lower)"
+    return f"not observed: median rMAE within {factor:.3g}x ({ratio:.3g}x)"
+
+
+# The paper's figure behind each claim, for the equation it shows (PAPER.md); another
+# equation's evidence is ours only.
+PAPER_FIGURE = {"fix_fp32": ("convection", "Fig. 1"), "fix_fp64": ("wave", "Fig. 3"),
+                "regularizers": ("convection", "Fig. 6")}
+
+
+def _cite(claim: str, pde: str) -> str:
+    shown, figure = PAPER_FIGURE[claim]
+    return f" ({figure})" if pde == shown else f" (the paper shows this for {shown}, {figure})"
 
 
 def claims(rows: list[dict], selected: list[dict]) -> list[tuple[str, str, str]]:
@@ -201,7 +232,7 @@ def claims(rows: list[dict], selected: list[dict]) -> list[tuple[str, str, str]]
 
     def describe(r):
         return (f"{r['variant']}: rMAE {_fmt(r['rmae_median'])} (median of {r['n_seeds']}), "
-                f"test/train {_fmt(r['test_train_ratio_median'])}, failure modes {r['failure_modes']}/{r['n_seeds']}")
+                f"test/train {_fmt(r['test_train_ratio_median'])}, {r['classification']}")
 
     for pde in sorted({r["pde"] for r in rows}):
         none32 = _find(rows, pde=pde, regularizer="none", precision="fp32")
@@ -210,11 +241,12 @@ def claims(rows: list[dict], selected: list[dict]) -> list[tuple[str, str, str]]
             verdict = _fix_verdict(none32[0], reg32)
             evidence = "; ".join([describe(none32[0])] + [describe(r) for r in reg32])
             out.append((f"{pde}: the unregularized FP32 PINN is a failure mode and regularization removes "
-                        "it in FP32 (Fig. 1)", verdict, evidence))
+                        f"it in FP32{_cite('fix_fp32', pde)}", verdict, evidence))
         none64 = _find(rows, pde=pde, regularizer="none", precision="fp64")
         reg64 = [r for r in chosen if r["pde"] == pde and r["precision"] == "fp64"]
         if none64 and reg64:
-            out.append((f"{pde}: FP64 with few points fails without regularization and succeeds with it (Fig. 3)",
+            out.append((f"{pde}: FP64 with few points fails without regularization and succeeds with it"
+                        f"{_cite('fix_fp64', pde)}",
                         _fix_verdict(none64[0], reg64),
                         "; ".join([describe(none64[0])] + [describe(r) for r in reg64])))
         for r32 in reg32:
@@ -222,35 +254,36 @@ def claims(rows: list[dict], selected: list[dict]) -> list[tuple[str, str, str]]
                          precision="fp64", **{"lambda": r32["lambda"]})
             if twin:
                 r64 = twin[0]
-                if _fails(r32) != _fails(r64):
-                    verdict = "observed"
-                elif _success(r32) != _success(r64):
-                    slow = "FP64" if _success(r32) else "FP32"
-                    verdict = f"not observed: no failure mode either way; {slow} was still on the plateau at its budget"
-                else:
-                    verdict = "not observed"
+                verdict = _precision_verdict(r32, r64)
                 out.append((f"{pde}: precision changes which solution L-BFGS finds ({r32['regularizer']} "
                             f"lambda {r32['lambda']:.0e}, FP32 vs FP64)", verdict, f"{describe(r32)}; {describe(r64)}"))
         if len({r["regularizer"] for r in reg32}) >= 3:
+            cite = _cite("regularizers", pde)
+            open_ = [r["variant"] for r in reg32 if not (_success(r) or _fails(r))]
+            undecided = (f"not decided at this budget: {', '.join(open_)} neither solved nor overfit"
+                         if open_ else "")
+
             def speed(r):
-                return r["iters_to_1e-2"] if math.isfinite(r["iters_to_1e-2"]) else math.inf
+                return r["iters_to_1e-2"] if _success(r) and math.isfinite(r["iters_to_1e-2"]) else math.inf
 
             fastest = min(reg32, key=speed)
-            lowest = min(reg32, key=lambda r: r["rmae_median"])
-            worst = max(reg32, key=lambda r: r["rmae_median"])  # each regularizer at its selection
+            lowest = min(reg32, key=lambda r: (not _success(r), r["rmae_median"]))
+            worst = max(reg32, key=lambda r: (_fails(r), r["rmae_median"]))  # each at its selection
             reached = f"{fastest['variant']} ({_fmt(fastest['iters_to_1e-2'])} iterations)"
-            if speed(fastest) == math.inf:
+            if undecided:
+                verdict = undecided
+            elif speed(fastest) == math.inf:
                 verdict, reached = "not decided at this budget: no regularizer reached rMAE 1e-2", "none"
             elif fastest["regularizer"] == lowest["regularizer"] == "double":
                 verdict = "holds"
             else:
                 verdict = "does not hold here"
-            out.append((f"{pde}: double PINN converges fastest and lowest (Fig. 6)", verdict,
+            out.append((f"{pde}: double PINN converges fastest and lowest{cite}", verdict,
                         f"fastest to rMAE 1e-2: {reached}; "
                         f"lowest rMAE: {describe(lowest)}"))
-            out.append((f"{pde}: L1 is the worst regularizer (Fig. 6)",
-                        "holds" if worst["regularizer"] == "l1" else "does not hold here",
-                        f"highest rMAE among the regularizers at their selected strength/form: {describe(worst)}"))
+            out.append((f"{pde}: L1 is the worst regularizer{cite}",
+                        undecided or ("holds" if worst["regularizer"] == "l1" else "does not hold here"),
+                        f"worst among the regularizers at their selected strength/form: {describe(worst)}"))
         forms = {r["double_form"]: r for r in rows if r["pde"] == pde and r["regularizer"] == "double"
                  and r["precision"] == "fp32" and r["lambda"] == 1e-4}
         if {"residual", "loss"} <= set(forms):
@@ -259,7 +292,7 @@ def claims(rows: list[dict], selected: list[dict]) -> list[tuple[str, str, str]]
                         f"form a {_outcome(forms['residual'])}; form b {_outcome(forms['loss'])}",
                         f"{describe(forms['residual'])}; {describe(forms['loss'])}"))
     if not any(r["precision"] == "fp64" for r in rows):
-        out.append(("FP64 with few points fails without regularization (Fig. 3); precision changes which "
+        out.append(("FP64 with few points fails without regularization; precision changes which "
                     "solution L-BFGS finds", "not tested by this study",
                     "no FP64 variants here; the full study (`regularizers` in config.yaml) has them"))
     return out
@@ -280,12 +313,17 @@ def document(rows: list[dict], selected: list[dict], title: str, command: str) -
         "|grad r^2|^2 = 4 r^2 |grad r|^2 vanishes wherever r = 0, i.e. exactly at the collocation points",
         "an overfit network fits, so form (b) cannot forbid the failure mode; form (a) can. The",
         "strength lambda is selected without the reference solution: the lowest median test loss on",
-        "fresh collocation points. A variant succeeds when its median rMAE is below 1e-2 and its",
-        "test/train loss ratio below 10; a seed is a failure mode when test/train exceeds the",
-        "evaluation threshold or its rMAE is near 1. The quick variants stop after a few thousand",
-        "iterations (CPU-sized), where any run may still be on the plateau that every run crosses",
-        "first (rMAE near 0.5, test = train; when a seed leaves it varies from seed to seed); the full",
-        "variant (`regularizers` in config.yaml, up to 1e5 iterations) is sized for GPUs.",
+        "fresh collocation points. Each seed is classified (src/pinnfail/evaluate.py, thresholds under",
+        "`evaluation:` in config.yaml): *solved* (rMAE below the threshold), *overfit* (some loss term's",
+        "test/train ratio above the threshold: the paper's failure mode, the only one), *plateau*",
+        "(stopped by the stop rule at a higher rMAE) or *not converged* (the iteration budget ran out",
+        "with the loss still falling). A variant succeeds or is a failure mode when most of its seeds are",
+        "solved or overfit; a comparison between variants that are neither is not decided. Precision",
+        "changes the solution (observed) when the FP32 and FP64 median rMAEs differ by more than 10x.",
+        "The paper's figure is cited for the equation it shows. The quick variants stop after a few",
+        "thousand iterations (CPU-sized), where any run may still be on the plateau that every run",
+        "crosses first (rMAE near 0.5, test = train; when a seed leaves it varies from seed to seed);",
+        "the full variant (`regularizers` in config.yaml, up to 1e5 iterations) is sized for GPUs.",
         "",
         "## Claims",
         "",
@@ -307,6 +345,7 @@ def add_study_parser(sub) -> None:
     p.add_argument("--csv", type=Path, help="write the study table as CSV")
     p.add_argument("--md", type=Path, help="write the study table as Markdown")
     p.add_argument("--doc", type=Path, help="also write the claims document (docs/regularizers.md)")
+    p.add_argument("--caption", type=Path, help="also write the report caption (rst) from the study table")
     p.add_argument("--command", default="snakemake --cores 2 docs/regularizers.md",
                    help="the command quoted in the document as the way to regenerate it")
     p.set_defaults(func=_cmd_study)
@@ -322,8 +361,8 @@ def _cmd_study(args) -> None:
         if not sep or name not in variants:
             raise ValueError(f"study --variant: expected a known NAME=RUN:EVAL[,...], got {item!r}")
         runs[name] = [tuple(p.split(":", 1)) for p in pairs.split(",")]
-    if not (args.csv or args.md or args.doc):
-        raise ValueError("study: give at least one of --csv, --md, --doc")
+    if not (args.csv or args.md or args.doc or args.caption):
+        raise ValueError("study: give at least one of --csv, --md, --doc, --caption")
     rows = summarize(runs, variants)
     selected = select_lambda(rows)
     if args.csv:
@@ -332,4 +371,8 @@ def _cmd_study(args) -> None:
         write_text(args.md, markdown(rows, selected, args.title))
     if args.doc:
         write_text(args.doc, document(rows, selected, args.title, args.command))
+    if args.caption:
+        from .captions import study_caption
+
+        write_text(args.caption, study_caption(rows, args.title))
     print(markdown(rows, selected, args.title))

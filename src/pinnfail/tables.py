@@ -8,13 +8,15 @@ from pathlib import Path
 
 import numpy as np
 
+from .evaluate import CLASSES
 from .io import format_number as _fmt
 from .io import read_metrics, write_text
 
+CLASS_COUNTS = tuple(f"n_{c.replace(' ', '_')}" for c in CLASSES)
 COLUMNS = (
     "equation", "method", "precision", "N", "loss_mean", "loss_std", "rmae_mean", "rmae_std",
-    "rrmse_mean", "rrmse_std", "n_seeds", "iterations_mean", "wall_time_s_mean",
-    "test_train_ratio_mean", "max_term_ratio_mean", "failure_mode", "n_overfit", "n_error_near_one",
+    "rrmse_mean", "rrmse_std", "n_seeds", "iterations_mean", "max_iters", "wall_time_s_mean",
+    "test_train_ratio_mean", "max_term_ratio_mean", "classification", "failure_mode", *CLASS_COUNTS,
     "stop_reasons", "source", "citation",
 )
 EQUATION_ORDER = ("convection", "reaction", "wave", "allen_cahn")
@@ -44,21 +46,29 @@ def pipeline_row(method: str, eval_paths) -> dict:
     row = {"equation": pde, "method": method, "precision": precision, "N": n}
     for column, key in (("loss", "objective"), ("rmae", "rmae"), ("rrmse", "rrmse")):
         row[f"{column}_mean"], row[f"{column}_std"] = _mean_std([m[key] for m in metrics])
-    flags = [bool(m["failure_mode"]) for m in metrics]
+    classes = [m["classification"] for m in metrics]
+    counts = {c: classes.count(c) for c in CLASSES}
     row.update(
         n_seeds=len(metrics),
         iterations_mean=float(np.mean([m["iterations"] for m in metrics])),
         wall_time_s_mean=float(np.mean([m["wall_time_s"] for m in metrics])),
         test_train_ratio_mean=float(np.mean([m["test_train_ratio"] for m in metrics])),
         max_term_ratio_mean=float(np.mean([m["max_term_test_train_ratio"] for m in metrics])),
-        failure_mode=f"{sum(flags)}/{len(flags)}",
-        n_overfit=sum(bool(m["overfit"]) for m in metrics),
-        n_error_near_one=sum(bool(m["error_near_one"]) for m in metrics),
+        classification=classification_summary(counts),
+        failure_mode=f"{counts['overfit']}/{len(metrics)}",
+        **dict(zip(CLASS_COUNTS, counts.values())),
         stop_reasons=";".join(sorted({m["stop_reason"] for m in metrics})),
+        max_iters=";".join(sorted({str(m["config"]["max_iters"]) for m in metrics})),
         source="pipeline",
         citation="this pipeline",
     )
     return row
+
+
+def classification_summary(counts: dict[str, int]) -> str:
+    """'overfit 3/3', or the classes present with their counts: 'solved 2/3, not converged 1/3'."""
+    n = sum(counts.values())
+    return ", ".join(f"{c} {k}/{n}" for c, k in counts.items() if k)
 
 
 def table1(rows: list[tuple[str, list]], include_paper: bool = True) -> list[dict]:
@@ -86,8 +96,16 @@ def write_csv(path, rows: list[dict]) -> None:
     write_text(path, csv_text(rows, COLUMNS))
 
 
-def markdown(rows: list[dict]) -> str:
-    """Table 1 as Markdown: value +- std, failure-mode flags, source."""
+NOTE = ("Loss includes the regularization penalty (not comparable across methods). "
+        "classification per seed (src/pinnfail/evaluate.py): solved (rMAE below the threshold), overfit "
+        "(some loss term's test/train ratio above the threshold: the paper's failure mode, the only one), "
+        "plateau (stopped by the stop rule at a higher rMAE) or not converged (the iteration budget ran out "
+        "with the loss still falling). literature/paper rows are cited from Andersen & Matsubara 2026, "
+        "Table 1, not rerun.")
+
+
+def markdown(rows: list[dict], note: str = "") -> str:
+    """Table 1 as Markdown: value +- std, iterations, classification, source; ``note`` closes it."""
     def pm(row, key):
         mean, std = row.get(f"{key}_mean", ""), row.get(f"{key}_std", "")
         if mean in ("", None):
@@ -95,33 +113,26 @@ def markdown(rows: list[dict]) -> str:
         return f"{_fmt(float(mean))} ± {_fmt(float(std))}"
 
     lines = [
-        "| equation | method | precision | loss | rMAE | rRMSE | N | seeds | failure mode | source |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| equation | method | precision | loss | rMAE | rRMSE | N | seeds | iterations | classification | source |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        iterations = r.get("iterations_mean", "")
         lines.append(
             f"| {r['equation']} | {r['method']} | {r.get('precision') or ''} | {pm(r, 'loss')} | "
             f"{pm(r, 'rmae')} | {pm(r, 'rrmse')} | {r['N']} | {r.get('n_seeds', '')} | "
-            f"{_failure_cell(r)} | {r['source']} |"
+            f"{_fmt(float(iterations)) if iterations not in ('', None) else ''} | "
+            f"{r.get('classification', '')} | {r['source']} |"
         )
     lines.append("")
-    lines.append("Loss includes the regularization penalty (not comparable across methods). "
-                 "failure mode: seeds flagged, and why: some loss term's test/train ratio above the "
-                 "threshold (overfit) or rMAE near 1; a seed can be both. "
-                 "literature/paper rows are cited from Andersen & Matsubara 2026, Table 1, not rerun.")
+    lines.append(NOTE)
+    if note:
+        lines += ["", note]
     return "\n".join(lines) + "\n"
 
 
-def _failure_cell(row: dict) -> str:
-    """'k/n', with the reasons when a seed is flagged: '2/3 (overfit 2, rMAE near 1: 1)'."""
-    cell = row.get("failure_mode", "")
-    reasons = [f"{label}{row[key]}" for key, label in (("n_overfit", "overfit "), ("n_error_near_one", "rMAE near 1: "))
-               if row.get(key) not in (None, "", 0, "0")]
-    return f"{cell} ({', '.join(reasons)})" if reasons else cell
-
-
-def write_markdown(path, rows: list[dict]) -> None:
-    write_text(path, markdown(rows))
+def write_markdown(path, rows: list[dict], note: str = "") -> None:
+    write_text(path, markdown(rows, note))
 
 
 def add_table_parser(sub) -> None:
@@ -131,6 +142,8 @@ def add_table_parser(sub) -> None:
     p.add_argument("--csv", required=True, type=Path)
     p.add_argument("--md", type=Path)
     p.add_argument("--no-paper-rows", action="store_true", help="leave out the paper's cited rows")
+    p.add_argument("--note", default="", help="a closing line for the Markdown table and the caption")
+    p.add_argument("--caption", type=Path, help="also write the report caption (rst) from the table")
     p.set_defaults(func=_cmd_table1)
 
 
@@ -144,5 +157,9 @@ def _cmd_table1(args) -> None:
     table = table1(rows, include_paper=not args.no_paper_rows)
     write_csv(args.csv, table)
     if args.md:
-        write_markdown(args.md, table)
-    print(markdown(table))
+        write_markdown(args.md, table, args.note)
+    if args.caption:
+        from .captions import table1_caption
+
+        write_text(args.caption, table1_caption(table, args.note))
+    print(markdown(table, args.note))

@@ -6,7 +6,7 @@ rule evaluate:
         run_path("{experiment}", "{seed}", "eval"),
     params:
         args=" ".join(
-            [f"--threshold {k}={config['evaluation'][k]}" for k in ("overfit_ratio", "error") if k in config["evaluation"]]
+            [f"--threshold {k}={v}" for k, v in sorted(config["evaluation"].items()) if k != "residual_grid"]
             + ["--residual-grid {}x{}".format(*config["evaluation"].get("residual_grid", [256, 256]))]
         ),
         code=CODE["evaluate"],

@@ -1,5 +1,8 @@
 # Regularizer studies: one aggregate (CSV + Markdown) and one Fig. 6-style figure per study
-# (where it names one); the studies in `doc_studies` together regenerate docs/regularizers.md.
+# (where it names one), each with its report caption written from the same artifacts; the
+# studies in `doc_studies` together regenerate docs/regularizers.md.
+
+
 for _study in STUDIES:
 
     rule:
@@ -8,8 +11,9 @@ for _study in STUDIES:
         input:
             study_inputs(_study),
         output:
-            csv=report(f"results/studies/{_study}/study.csv", caption="../report/study.rst", category="Regularizer study"),
+            csv=report(f"results/studies/{_study}/study.csv", caption=f"../../results/studies/{_study}/study.rst", category="Regularizer study"),
             md=f"results/studies/{_study}/study.md",
+            caption=f"results/studies/{_study}/study.rst",
         params:
             args=study_args([_study]),
             code=CODE["study"],
@@ -19,7 +23,7 @@ for _study in STUDIES:
             f"logs/study/{_study}.log",
         localrule: True
         shell:
-            "pinnfail study {params.args} --csv {output.csv} --md {output.md} > {log} 2>&1"
+            "pinnfail study {params.args} --csv {output.csv} --md {output.md} --caption {output.caption} > {log} 2>&1"
 
     if "figure" not in config["study"][_study]:
         continue
@@ -30,10 +34,14 @@ for _study in STUDIES:
         input:
             study_figure_inputs(_study),
         output:
-            png=report(f"results/studies/{_study}/fig6.png", caption="../report/study.rst", category="Regularizer study"),
+            png=report(f"results/studies/{_study}/fig6.png", caption=f"../../results/studies/{_study}/fig6.rst", category="Regularizer study"),
             pdf=f"results/studies/{_study}/fig6.pdf",
+            caption=f"results/studies/{_study}/fig6.rst",
         params:
             args=study_figure_args(_study),
+            captions=" ".join(  # `pinnfail caption`: each role and its run's eval.h5 (the figure's seed)
+                f"--run {arg}" for arg in study_figure_args(_study).split() if ".h5:" in arg
+            ),
             code=CODE["figures"],
         conda:
             "../../environment.yml"
@@ -41,7 +49,8 @@ for _study in STUDIES:
             f"logs/study/{_study}_fig6.log",
         localrule: True
         shell:
-            "pinnfail figure fig6 {params.args} --png {output.png} --pdf {output.pdf} > {log} 2>&1"
+            "(pinnfail figure fig6 {params.args} --png {output.png} --pdf {output.pdf} && "
+            "pinnfail caption fig6 {params.captions} --out {output.caption}) > {log} 2>&1"
 
 
 if config.get("doc_studies"):

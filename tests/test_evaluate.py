@@ -1,0 +1,106 @@
+"""Evaluation metrics and the classification of a run (overfit / not converged / plateau / solved)."""
+import json
+import math
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from pinnfail.evaluate import (CLASSES, DEFAULT_THRESHOLDS, classify, evaluate, objective_change, read_metrics,
+                               relative_errors)
+from pinnfail.reference import compute_reference, write_reference
+
+HISTORIES = Path(__file__).parent / "data" / "histories.json"
+
+
+def test_relative_errors_by_hand():
+    ref = np.array([[1.0, -2.0], [3.0, 0.0]])
+    u = np.array([[1.5, -2.0], [2.0, 1.0]])
+    m = relative_errors(u, ref)
+    assert math.isclose(m["rmae"], (0.5 + 0 + 1 + 1) / 6)
+    assert math.isclose(m["rrmse"], math.sqrt((0.25 + 1 + 1) / 14))
+
+
+def test_evaluation_file_layout_and_metrics(evaluated):
+    tmp, ref, paths = evaluated
+    with h5py.File(paths[0]) as f:
+        assert f["u_pred"].shape == (21, 40) and f["error"].shape == (21, 40)
+        assert f["residual"].shape == (8, 16)
+        assert "config" in f.attrs and "git_revision" in f.attrs
+        assert f.attrs["classification"] in CLASSES
+    m = read_metrics(paths[0])
+    with h5py.File(tmp / "run0.h5") as f:
+        h = f["history"]
+        assert math.isclose(m["train_loss"], float(h["train_total"][-1]), rel_tol=1e-6)
+        assert math.isclose(m["test_loss"], float(h["test_total"][-1]), rel_tol=1e-6)
+    assert math.isclose(m["test_train_ratio"], m["test_loss"] / m["train_loss"])
+    assert set(m["term_test_train_ratios"]) == {"domain", "initial", "periodic"}
+    # only overfitting is a failure mode; the decision's inputs are stored beside it
+    assert m["failure_mode"] == m["overfit"] == (m["classification"] == "overfit")
+    assert m["thresholds"] == DEFAULT_THRESHOLDS and m["classification_reason"]
+    assert math.isclose(m["stop_tolerance"], math.sqrt(np.finfo(np.float32).eps))
+    with h5py.File(paths[0]) as f:
+        u_pred, err = f["u_pred"][()], f["error"][()]
+    with h5py.File(ref) as f:
+        u_ref = f["u"][()]
+    np.testing.assert_allclose(u_pred - u_ref, err, atol=1e-12)
+    assert math.isclose(m["rmae"], relative_errors(u_pred, u_ref)["rmae"])
+
+
+def test_evaluation_refuses_mismatched_reference(evaluated, tmp_path):
+    tmp, _, _ = evaluated
+    other = tmp_path / "beta30.h5"
+    write_reference(other, compute_reference("convection", {"beta": 30}, {"nx": 40, "nt": 21}))
+    with pytest.raises(ValueError, match="parameters"):
+        evaluate(tmp / "run0.h5", other)
+    wave = tmp_path / "wave.h5"
+    write_reference(wave, compute_reference("wave", None, {"nx": 20, "nt": 11}))
+    with pytest.raises(ValueError, match="reference is for 'wave'"):
+        evaluate(tmp / "run0.h5", wave)
+
+
+def test_evaluation_refuses_unknown_threshold(evaluated):
+    tmp, ref, _ = evaluated
+    with pytest.raises(ValueError, match="unknown threshold.*'error'"):
+        evaluate(tmp / "run0.h5", ref, thresholds={"error": 0.9})
+
+
+def recorded():
+    return json.loads(HISTORIES.read_text())
+
+
+@pytest.mark.parametrize("name", sorted(recorded()))
+def test_classification_of_recorded_runs(name):
+    """Histories and final metrics of real runs (tests/data/histories.json, 'source' says which)."""
+    run = recorded()[name]
+    change = objective_change(run["objective"], run["stop_window"], run["log_every"])
+    decision = classify(rmae=run["rmae"], term_ratios=run["term_ratios"], stop_reason=run["stop_reason"],
+                        objective_change=change, stop_tolerance=math.sqrt(np.finfo(run["precision"].replace("fp", "float")).eps),
+                        thresholds=DEFAULT_THRESHOLDS)
+    assert decision["classification"] == run["expected"], decision
+
+
+def test_recorded_runs_cover_every_class():
+    assert sorted({run["expected"] for run in recorded().values()}) == sorted(CLASSES)
+
+
+def test_classification_rules_in_order():
+    def cls(rmae=0.5, ratios=None, stop="max_iters", change=1e-2):
+        return classify(rmae=rmae, term_ratios=ratios or {"domain": 1.0, "initial": 2.0}, stop_reason=stop,
+                        objective_change=change, stop_tolerance=1e-4, thresholds=DEFAULT_THRESHOLDS)
+
+    assert cls(rmae=0.01, ratios={"domain": 1e4})["classification"] == "solved"  # a right solution
+    overfit = cls(ratios={"domain": 1.0, "initial": 1e3})
+    assert overfit["classification"] == "overfit" and "initial test/train 1e+03 > 100" in overfit["classification_reason"]
+    assert cls(stop="converged")["classification"] == "plateau"
+    assert cls(change=1e-5)["classification"] == "plateau"  # stop rule off, objective flat
+    assert cls()["classification"] == "not converged"
+    assert cls(rmae=math.nan, stop="diverged", change=math.nan)["classification"] == "not converged"
+
+
+def test_objective_change_over_the_stop_window():
+    objective = [1.0, 0.5, 0.4, 0.2]
+    assert objective_change(objective, stop_window=200, log_every=100) == pytest.approx(0.6)
+    assert objective_change(objective, stop_window=0, log_every=100) == pytest.approx(0.5)
+    assert objective_change([1.0], stop_window=100, log_every=100) == math.inf
