@@ -46,9 +46,8 @@ def _snakemake():
 def copy_workflow(dest: Path) -> Path:
     """The workflow as a user checks it out: Snakefile, config files, workflow/, ./slurm link."""
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "config.yaml", "environment.yml"):  # environment.yml: the rules' conda:
-        if name != "environment.yml" or (ROOT / name).exists():
-            shutil.copy2(ROOT / name, dest / name)
+    for name in ("Snakefile", "config.yaml"):
+        shutil.copy2(ROOT / name, dest / name)
     shutil.copytree(ROOT / "workflow", dest / "workflow", symlinks=True,
                     ignore=shutil.ignore_patterns("__pycache__"))
     os.symlink(os.readlink(ROOT / "slurm"), dest / "slurm")

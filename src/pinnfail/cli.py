@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -96,10 +97,25 @@ def cmd_reference(args) -> None:
                       "wall_time_s": ref.wall_time}))
 
 
+def _gpu_guard() -> None:
+    """Stop before any training when the scheduler gave this job GPUs that JAX cannot see."""
+    import socket
+
+    import jax
+
+    from .cluster import gpu_guard_error
+
+    error = gpu_guard_error(os.environ.get("CUDA_VISIBLE_DEVICES"), jax.devices(), socket.gethostname())
+    if error:
+        raise ConfigError(error)
+
+
 def cmd_train(args) -> None:
     from .config import run_config
     from .train import train
 
+    if args.require_gpu if args.require_gpu is not None else os.environ.get("PINNFAIL_REQUIRE_GPU") != "0":
+        _gpu_guard()
     values = _run_values(args)
     seeds = args.seeds if args.seeds is not None else [values.get("seed", 0)]
     outs = args.outs if args.outs is not None else ([args.out] if args.out else None)
@@ -144,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, nargs="+", help="train these seeds at once (batched)")
     p.add_argument("--outs", nargs="+", help="one run.h5 per seed, with --seeds")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--require-gpu", action=argparse.BooleanOptionalAction, default=None,
+                   help="stop at once if CUDA_VISIBLE_DEVICES names GPUs (a Slurm gres job) but JAX sees none "
+                        "(default: on unless PINNFAIL_REQUIRE_GPU=0, which the workflow sets from "
+                        "config.yaml cluster.require_gpu: false)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="evaluate a run against a reference; prints JSON")

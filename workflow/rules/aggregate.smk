@@ -8,7 +8,7 @@ rule table1:
         rows=table_args(),
         code=CODE["table"],
     conda:
-        "../../environment.yml"
+        "../envs/pinnfail.yaml"
     log:
         "logs/table1.log",
     localrule: True
@@ -26,7 +26,7 @@ rule figure:
         args=figure_args,
         code=CODE["figures"],
     conda:
-        "../../environment.yml"
+        "../envs/pinnfail.yaml"
     log:
         "logs/figures/{figure}.log",
     localrule: True
