@@ -9,6 +9,7 @@
   ``snakemake --profile slurm``; the jobs Slurm recorded must carry the configured
   partition/gres, and the evaluation metrics must equal a local ``--cores 2`` run's.
 """
+import json
 import math
 import os
 import re
@@ -253,3 +254,63 @@ def test_cluster_artifacts_equal_local(pipeline_runs):
                 f"{path} {key}: Slurm {on_slurm[key]!r} vs local {local[key]!r}"
             )
     assert (pipeline_runs["slurm"] / "results/table1.csv").is_file()
+
+
+# --------------------------------------------------------------------------- cost preview
+
+
+def cost_preview(workdir, *configfiles):
+    cmd = [sys.executable, "-m", "pinnfail.cli", "cost", "results/table1.csv", "--json",
+           "--rates", str(ROOT / "benchmarks/results/gpu_check_h100.json")]
+    rc, out = run([*cmd, *(["--configfile", *configfiles] if configfiles else [])], workdir, timeout=300)
+    assert rc == 0, out[-3000:]
+    return json.loads(out)
+
+
+def expected_minutes(spec, defaults, cluster, members):
+    """The README's formula, written out: 10 min per 1e9 point-iterations x 2, clamped to [10, 2880]."""
+    nx, nt = spec["grid"]
+    points = max(nx * nt + spec["n_initial"] + spec["n_boundary"], cluster["min_points"])
+    work = spec.get("max_iters", defaults["max_iters"]) * points * (3 if spec["regularizer"] == "double" else 1)
+    minutes = cluster["minutes_per_giga_point_iteration"] * work * members / 1e9 * cluster["runtime_safety"]
+    return int(min(max(minutes, cluster["min_runtime"]), cluster["max_runtime"]))
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["per_seed", "batch_seeds"])
+def test_cost_preview_of_full_table1_matches_rows_and_seeds(tmp_path, batch):
+    work = copy_workflow(tmp_path / "wf")
+    (work / "batch.yaml").write_text(yaml.safe_dump({"batch_seeds": batch}))
+    preview = cost_preview(work, "batch.yaml")
+    config = yaml.safe_load((work / "config.yaml").read_text())
+    cluster, rows = config["cluster"], config["table1"]["rows"]
+    specs = {row["experiment"]: config["experiments"][row["experiment"]] for row in rows}
+    seeds = {name: len(spec["seeds"]) for name, spec in specs.items()}
+    totals = preview["totals"]
+    assert totals["jobs"] == (len(specs) if batch else sum(seeds.values()))
+    assert totals["runs"] == sum(seeds.values())
+    minutes = sum(expected_minutes(spec, config["run_defaults"], cluster, seeds[name] if batch else 1)
+                  * (1 if batch else seeds[name]) for name, spec in specs.items())
+    assert totals["requested_gpu_h"] == pytest.approx(minutes / 60)
+    # priced at the H100's measured rate: only the double-PINN FP64 convection and reaction jobs
+    check = json.loads((ROOT / "benchmarks/results/gpu_check_h100.json").read_text())
+    priced = {job["pde"]: job for job in preview["jobs"] if job["measured_gpu_h"] is not None}
+    assert set(priced) == {"convection", "reaction"}
+    for pde, job in priced.items():
+        assert (job["regularizer"], job["precision"], job["rate"]["device"]) == ("double", "fp64", "NVIDIA H100 80GB HBM3")
+        assert job["measured_gpu_h"] == pytest.approx(job["members"] * 1_000_000 / check[pde]["iters_per_s"] / 3600)
+
+
+def test_cost_preview_of_quick_preset_lists_only_jobs_still_to_run(tmp_path):
+    work = copy_workflow(tmp_path / "wf")
+    shutil.copy2(ROOT / "workflow/presets/quick.yaml", work / "quick.yaml")
+    preview = cost_preview(work, "quick.yaml")
+    quick = yaml.safe_load((ROOT / "workflow/presets/quick.yaml").read_text())
+    names = {row["experiment"] for row in yaml.safe_load((work / "config.yaml").read_text())["table1"]["rows"]}
+    assert sorted(job["name"].split("/")[0] for job in preview["jobs"]) == sorted(names)
+    for job in preview["jobs"]:
+        assert job["max_iters"] == quick["experiments"][job["name"].split("/")[0]]["max_iters"]
+        assert job["runtime_min"] == 10 and job["gpus"] == 1
+    done = work / "results/runs/conv_none_fp32/seed0/run.h5"  # a finished run is not priced again
+    done.parent.mkdir(parents=True)
+    done.write_bytes(b"")
+    assert "conv_none_fp32/seed0" not in [job["name"] for job in cost_preview(work, "quick.yaml")["jobs"]]

@@ -22,8 +22,9 @@ unfloored point count.
 """
 from __future__ import annotations
 
+import json
 import re
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 DEFAULTS = {
     "require_gpu": True,
@@ -122,3 +123,84 @@ def gpu_guard_error(cuda_visible_devices: str | None, devices: list, host: str) 
     return (f"GPU guard: host {host} has CUDA_VISIBLE_DEVICES={cuda_visible_devices} but JAX sees only [{seen}]: "
             "install the CUDA build of JAX (pip install -e '.[cuda]', or Snakemake's --sdm conda with "
             "workflow/envs/train-gpu.yaml), or set cluster.require_gpu: false to train on CPUs")
+
+
+# --------------------------------------------------------------------------- cost preview
+
+
+class Rate(NamedTuple):
+    """Iterations/s of one run measured on a GPU, from a committed benchmark result."""
+
+    pde: str
+    regularizer: str
+    precision: str
+    iters_per_s: float
+    device: str
+    source: str
+
+
+def load_rates(paths) -> list[Rate]:
+    """Rates of ``benchmarks/gpu_check.py`` results: each section named after an equation is
+    one double-PINN FP64 run at Table 1's points, timed over the whole run."""
+    from .pdes import PDES
+
+    rates = []
+    for path in paths:
+        with open(path) as f:
+            result = json.load(f)
+        for pde in PDES:
+            run = result.get(pde)
+            if isinstance(run, dict) and run.get("iters_per_s"):
+                rates.append(Rate(pde, "double", "fp64", float(run["iters_per_s"]), result["device_kind"], str(path)))
+    return rates
+
+
+def job_cost(cfg: Mapping[str, Any], members: int, resources: Mapping[str, Any], rates: list[Rate]) -> dict:
+    """What one training job requests and, at a measured rate, would take (GPU-hours).
+
+    The estimate runs the members one after another at one run's rate: an upper bound for a
+    batched job (members that train together share the GPU's idle time)."""
+    gpus = gpus_requested(resources)
+    rate = next((r for r in rates if (r.pde, r.regularizer, r.precision)
+                 == (cfg["pde"], cfg["regularizer"], cfg["precision"])), None)
+    return {
+        "pde": cfg["pde"], "regularizer": cfg["regularizer"], "precision": cfg["precision"],
+        "members": members, "points": n_points(cfg), "max_iters": cfg["max_iters"],
+        "runtime_min": int(resources["runtime"]), "gpus": gpus,
+        "requested_gpu_h": int(resources["runtime"]) * gpus / 60,
+        "measured_gpu_h": None if rate is None else members * cfg["max_iters"] / rate.iters_per_s / 3600 * max(gpus, 1),
+        "rate": None if rate is None else rate._asdict(),
+    }
+
+
+def cost_text(jobs: list[dict]) -> str:
+    """The preview as a table, totals last."""
+    head = f"{'job':<42} {'runs':>4} {'pde':<10} {'method':<7} {'prec':<4} {'points':>6} {'max iters':>9} " \
+           f"{'GPUs':>4} {'limit':>7} {'req. GPU-h':>10} {'meas. GPU-h':>11}"
+    lines = [head, "-" * len(head)]
+    for job in sorted(jobs, key=lambda j: j["name"]):
+        measured = "-" if job["measured_gpu_h"] is None else f"{job['measured_gpu_h']:.3g}"
+        lines.append(f"{job['name']:<42} {job['members']:>4} {job['pde']:<10} {job['regularizer']:<7} "
+                     f"{job['precision']:<4} {job['points']:>6} {job['max_iters']:>9} {job['gpus']:>4} "
+                     f"{job['runtime_min']:>5} m {job['requested_gpu_h']:>10.2f} {measured:>11}")
+    totals = cost_totals(jobs)
+    lines.append("-" * len(head))
+    lines.append(f"{totals['jobs']} training jobs, {totals['runs']} runs, {totals['member_iterations']} run-iterations "
+                 f"at most; Slurm time limits request {totals['requested_gpu_h']:.2f} GPU-hours.")
+    devices = sorted({job["rate"]["device"] + " (" + job["rate"]["source"] + ")" for job in jobs if job["rate"]})
+    if devices:
+        lines.append(f"At the iterations/s measured on {'; '.join(devices)} (double PINN FP64, one run per GPU, "
+                     f"compilation included): {totals['measured_gpu_h']:.3g} GPU-hours for the "
+                     f"{totals['measured_jobs']} jobs with such a measurement, if every run uses all its iterations.")
+    if totals["measured_jobs"] < totals["jobs"]:
+        lines.append(f"{totals['jobs'] - totals['measured_jobs']} jobs have no GPU measurement of their kind "
+                     "(equation, regularizer, precision): no estimate.")
+    return "\n".join(lines)
+
+
+def cost_totals(jobs: list[dict]) -> dict:
+    measured = [job for job in jobs if job["measured_gpu_h"] is not None]
+    return {"jobs": len(jobs), "runs": sum(job["members"] for job in jobs),
+            "member_iterations": sum(job["members"] * job["max_iters"] for job in jobs),
+            "requested_gpu_h": sum(job["requested_gpu_h"] for job in jobs),
+            "measured_jobs": len(measured), "measured_gpu_h": sum(job["measured_gpu_h"] for job in measured)}
