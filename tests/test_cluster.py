@@ -314,3 +314,28 @@ def test_cost_preview_of_quick_preset_lists_only_jobs_still_to_run(tmp_path):
     done.parent.mkdir(parents=True)
     done.write_bytes(b"")
     assert "conv_none_fp32/seed0" not in [job["name"] for job in cost_preview(work, "quick.yaml")["jobs"]]
+
+
+@pytest.mark.cluster
+def test_gpu_guard_stops_a_job_whose_gpu_jax_cannot_see(slurm_cluster, pipeline_runs, tmp_path):
+    """The fake GPUs give the job CUDA_VISIBLE_DEVICES but JAX only CPUs: with require_gpu on,
+    the training job fails with the guard's one line and writes nothing; pipeline_runs ran the
+    same job with require_gpu: false to the end."""
+    work = copy_workflow(tmp_path / "guard")
+    (work / "guard.yaml").write_text(yaml.safe_dump({"cluster": {"require_gpu": True}}))
+    target = "results/runs/tiny_fp64/seed0/run.h5"
+    cmd = ["timeout", "-s", "KILL", "300", *_snakemake(), "--profile", "slurm", "--slurm-status-command", "squeue",
+           "--slurm-init-seconds-before-status-checks", "2", "--restart-times", "0", "--nocolor", target,
+           "--configfile", str(PRESET), "guard.yaml"]
+    rc, out = run(cmd, work, timeout=360)
+    assert rc != 0, out[-3000:]
+    log = (work / "logs/train/tiny_fp64/seed0.log").read_text()
+    lines = [line for line in log.splitlines() if "GPU guard" in line]
+    assert len(lines) == 1, log[-3000:]
+    assert "CUDA_VISIBLE_DEVICES=0" in lines[0] and "cpu" in lines[0] and "require_gpu: false" in lines[0]
+    assert not (work / target).exists() and not (work / f"{target}.ckpt.h5").exists()
+    assert " it/s" not in log  # stopped before training: no progress line
+    (job,) = [scontrol_job(p.stem) for p in (work / ".snakemake/slurm_logs").rglob("*.log")]
+    assert job["JobState"] == "FAILED" and job["TresPerNode"] == "gres:gpu:a100:1", job
+    completed = pipeline_runs["slurm"] / target
+    assert completed.is_file()  # require_gpu: false, the same job on the same fake GPU

@@ -233,10 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .tables import add_table_parser
     from .figures import add_figure_parser
     from .study import add_study_parser
+    from .evidence import add_evidence_parsers
 
     add_table_parser(sub)
     add_figure_parser(sub)
     add_study_parser(sub)
+    add_evidence_parsers(sub)
     return parser
 
 

@@ -17,6 +17,7 @@ CODE = {
     "table": source_hash("tables", "evaluate"),
     "figures": source_hash("figures", "evaluate"),
     "study": source_hash("study", "evaluate"),
+    "evidence": source_hash("evidence", "evaluate", "tables", "figures"),
 }
 
 
@@ -165,3 +166,22 @@ def study_figure_inputs(study):
     seed = SEEDS[f"{study}__{roles['none']}"][0]
     files = [run_path(f"{study}__{v}", seed, k) for v in roles.values() for k in ("run", "eval")]
     return files + sorted({f"data/reference/{STUDIES[study][v]['pde']}.h5" for v in roles.values()})
+
+
+def table1_runs():
+    """(method, experiment, run.h5, eval.h5) of every run behind a Table 1 row."""
+    return [(row["method"], row["experiment"], run_path(row["experiment"], s), run_path(row["experiment"], s, "eval"))
+            for row in config["table1"]["rows"] for s in SEEDS[row["experiment"]]]
+
+
+def study_runs(study):
+    return [(variant, f"{study}__{variant}", r, e) for variant, pairs in study_pairs(study).items() for r, e in pairs]
+
+
+def runs_argv(runs):
+    argv = [arg for method, name, r, e in runs for arg in ("--run", f"{name}={r}:{e}", "--method", f"{name}={method}")]
+    return shlex.join(argv)
+
+
+def files_of(runs):
+    return [path for *_, r, e in runs for path in (r, e)]

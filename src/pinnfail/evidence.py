@@ -1,0 +1,112 @@
+"""Evidence of a set of runs: one CSV line per run, and test rMAE against iterations per equation.
+
+Both read only artifacts (run.h5 history and attributes, eval.h5 metrics). The convergence
+figure plots, per equation, the test-point rMAE that training logs (equations with an exact
+solution) and each run's final rMAE against the reference (eval.h5, every equation), above
+the test loss, which needs no solution.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import h5py
+
+from .evaluate import read_metrics
+from .tables import csv_text, write_text
+
+COLUMNS = ("experiment", "pde", "method", "precision", "regularizer", "lambda", "seed", "iterations",
+           "wall_time_s", "rmae", "rrmse", "test_train_ratio", "stop_reason", "device", "git_revision")
+
+
+def _attr(f: h5py.File, key: str):
+    value = f.attrs[key]
+    return value.item() if hasattr(value, "item") else value
+
+
+def run_row(experiment: str, method: str, run_path, eval_path) -> dict:
+    """One line of runs.csv: the run's settings and provenance (run.h5), its metrics (eval.h5)."""
+    with h5py.File(run_path, "r") as f:
+        config = json.loads(_attr(f, "config"))
+        row = {key: _attr(f, key) for key in ("iterations", "wall_time_s", "stop_reason", "device", "git_revision")}
+    metrics = read_metrics(eval_path)
+    return {"experiment": experiment, "method": method, "seed": config["seed"],
+            **{key: config[key] for key in ("pde", "precision", "regularizer", "lambda")},
+            **row, **{key: metrics[key] for key in ("rmae", "rrmse", "test_train_ratio")}}
+
+
+def write_runs_csv(path, rows: list[dict]) -> None:
+    write_text(path, csv_text(rows, COLUMNS))
+
+
+def _history(run_path) -> dict:
+    with h5py.File(run_path, "r") as f:
+        return {key: f["history"][key][()] for key in f["history"]}
+
+
+def convergence_figure(runs: list[tuple[str, str, str]], png, pdf, dpi: float = 150):
+    """``runs``: (label, run.h5, eval.h5); one column per equation, seeds and labels as lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .figures import save_atomic
+
+    by_pde: dict[str, list] = {}
+    for label, run_path, eval_path in runs:
+        with h5py.File(run_path, "r") as f:
+            config = json.loads(_attr(f, "config"))
+        by_pde.setdefault(config["pde"], []).append((label, config["seed"], _history(run_path), read_metrics(eval_path)))
+    fig, axes = plt.subplots(2, len(by_pde), figsize=(3.2 * len(by_pde), 5.0), squeeze=False, sharex="col")
+    for col, (pde, members) in enumerate(by_pde.items()):
+        top, bottom = axes[0, col], axes[1, col]
+        labels = sorted({label for label, *_ in members})
+        colors = {label: f"C{i}" for i, label in enumerate(labels)}
+        for label, seed, history, metrics in members:
+            style = {"color": colors[label], "lw": 0.9, "alpha": 0.8}
+            name = f"{label} seed {seed}" if len(labels) > 1 else f"seed {seed}"
+            if "test_rmae" in history:
+                top.semilogy(history["iteration"], history["test_rmae"], label=name, **style)
+            top.semilogy([metrics["iterations"]], [metrics["rmae"]], "o", ms=4, color=colors[label],
+                         label=None if "test_rmae" in history else name)
+            bottom.semilogy(history["iteration"], history["test_total"], **style)
+        top.set_title(pde.replace("_", "-"))
+        bottom.set_xlabel("iteration")
+        top.legend(fontsize=6)
+    axes[0, 0].set_ylabel("rMAE (line: test points,\ndot: reference at the end)")
+    axes[1, 0].set_ylabel("test loss")
+    fig.tight_layout()
+    save_atomic(fig, Path(png), Path(pdf), dpi)
+    plt.close(fig)
+
+
+def _pairs(items, what: str) -> list[tuple[str, str, str]]:
+    out = []
+    for item in items or []:
+        label, sep, paths = item.rpartition("=")
+        run_path, colon, eval_path = paths.partition(":")
+        if not (sep and colon and label):
+            raise ValueError(f"{what}: expected LABEL=RUN.h5:EVAL.h5, got {item!r}")
+        out.append((label, run_path, eval_path))
+    return out
+
+
+def add_evidence_parsers(sub) -> None:
+    p = sub.add_parser("runs", help="one CSV line per run (settings, metrics, device, revision)")
+    p.add_argument("--run", action="append", required=True, metavar="EXPERIMENT=RUN.h5:EVAL.h5")
+    p.add_argument("--method", action="append", default=[], metavar="EXPERIMENT=METHOD",
+                   help="the method column of an experiment's runs (default: the experiment name)")
+    p.add_argument("--csv", required=True, type=Path)
+    p.set_defaults(func=_cmd_runs)
+    p = sub.add_parser("convergence", help="figure: rMAE and test loss against iterations, per equation")
+    p.add_argument("--run", action="append", required=True, metavar="LABEL=RUN.h5:EVAL.h5")
+    p.add_argument("--png", required=True, type=Path)
+    p.add_argument("--pdf", required=True, type=Path)
+    p.set_defaults(func=lambda args: convergence_figure(_pairs(args.run, "--run"), args.png, args.pdf))
+
+
+def _cmd_runs(args) -> None:
+    methods = dict(item.split("=", 1) for item in args.method)
+    rows = [run_row(exp, methods.get(exp, exp), run_path, eval_path) for exp, run_path, eval_path in _pairs(args.run, "--run")]
+    write_runs_csv(args.csv, rows)
