@@ -339,3 +339,79 @@ def test_gpu_guard_stops_a_job_whose_gpu_jax_cannot_see(slurm_cluster, pipeline_
     assert job["JobState"] == "FAILED" and job["TresPerNode"] == "gres:gpu:a100:1", job
     completed = pipeline_runs["slurm"] / target
     assert completed.is_file()  # require_gpu: false, the same job on the same fake GPU
+
+
+# --------------------------------------------------------------------------- conda environments
+# conda-forge is unreachable where these tests run: the environments are never solved here.
+# What is checked: the files parse, the training env pins a CUDA build, every rule names the
+# env of its purpose, and each env's post-deploy script installs the checkout.
+
+ENVS = ROOT / "workflow/envs"
+
+
+def rule_envs():
+    """{rule file: [conda env of each rule in it]} from the rule files' text."""
+    out = {}
+    for path in sorted((ROOT / "workflow/rules").glob("*.smk")):
+        lines = path.read_text().splitlines()
+        rules = [line for line in lines if re.match(r"^\s*rule( \w+)?:\s*$", line)]
+        envs = [lines[i + 1].strip().strip('"') for i, line in enumerate(lines) if line.strip() == "conda:"]
+        assert len(envs) == len(rules), f"{path.name}: {len(rules)} rules, {len(envs)} conda directives"
+        out[path.name] = envs
+    return out
+
+
+def test_every_rule_names_the_env_of_its_purpose():
+    for name, envs in rule_envs().items():
+        expected = "../envs/train-gpu.yaml" if name == "train.smk" else "../envs/pinnfail.yaml"
+        assert set(envs) <= {expected}, (name, envs)
+    assert rule_envs()["train.smk"] and rule_envs()["evaluate.smk"]
+    assert not (ROOT / "environment.yml").exists()
+
+
+def test_env_files_parse_and_training_env_pins_cuda():
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    for name in ("pinnfail", "train-gpu"):
+        env = yaml.safe_load((ENVS / f"{name}.yaml").read_text())
+        deps = {d.split()[0]: d for d in env["dependencies"] if isinstance(d, str)}
+        assert env["channels"][0] == "conda-forge" and "pip" in deps and not any(isinstance(d, dict) for d in env["dependencies"])
+        for package in ("jax", "flax", "optax", "h5py", "jsonschema"):  # pyproject's ranges
+            assert package in deps and deps[package].split(" ", 1)[1] in pyproject.replace('"', " "), deps[package]
+        script = (ENVS / f"{name}.post-deploy.sh").read_text()
+        assert 'pip install --no-deps --no-build-isolation' in script and '-e "$PWD"' in script
+    gpu = {d.split()[0]: d for d in yaml.safe_load((ENVS / "train-gpu.yaml").read_text())["dependencies"]}
+    assert gpu["jaxlib"].endswith(" cuda12*") and gpu["cuda-version"] == "cuda-version >=12,<13"
+    local = {d.split()[0]: d for d in yaml.safe_load((ENVS / "pinnfail.yaml").read_text())["dependencies"]}
+    assert "cuda" not in local["jaxlib"] and "cuda-version" not in local
+
+
+def test_post_deploy_installs_the_checkout(tmp_path):
+    """Run as Snakemake does (cwd = the checkout) with a stub python recording its arguments."""
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    (stub / "python").write_text('#!/bin/sh\necho "$@" > "$RECORD"\n')
+    (stub / "python").chmod(0o755)
+    env = {**os.environ, "PATH": f"{stub}{os.pathsep}{os.environ['PATH']}", "RECORD": str(tmp_path / "args")}
+    proc = subprocess.run(["bash", str(ENVS / "train-gpu.post-deploy.sh")], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "args").read_text().split()[-2:] == ["-e", str(ROOT)]
+    proc = subprocess.run(["bash", str(ENVS / "train-gpu.post-deploy.sh")], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 1 and "checkout's root" in proc.stderr
+
+
+def test_batched_lambda_sweep_is_one_job(tmp_path):
+    """batch_seeds: a study's lambda variants train in one job, members = seeds x lambdas."""
+    work = copy_workflow(tmp_path / "wf")
+    sweep = {"batch_seeds": True, "study": {"sweep": {
+        "seeds": [0, 1], "base": {"pde": "convection", "regularizer": "l2", "max_iters": 50},
+        "variants": [{"lambda": [1.0e-5, 1.0e-4]}, {"regularizer": "none"}]}}}
+    (work / "sweep.yaml").write_text(yaml.safe_dump(sweep))
+    rc, out = run([*_snakemake(), "-n", "-p", "--nocolor", "results/studies/sweep/study.csv",
+                   "--configfile", "sweep.yaml"], work, timeout=300)
+    assert rc == 0, out[-3000:]
+    train = re.findall(r"^rule (train\w*):", out, re.M)
+    assert sorted(train) == ["train_batch_sweep__convection_l2_1em05_fp32", "train_batch_sweep__convection_none_fp32"]
+    command = next(line for line in out.splitlines() if "--lambdas" in line)
+    runs = [f"results/runs/sweep__convection_l2_{lam}_fp32/seed{s}/run.h5" for lam in ("1em05", "1em04") for s in (0, 1)]
+    assert "--seeds 0 1 0 1 --lambdas 1e-05 1e-05 0.0001 0.0001 --outs " + " ".join(runs) in command
+    assert sum("--lambdas" in line for line in out.splitlines()) == 1  # the unregularized job has one lambda
