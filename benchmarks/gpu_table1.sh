@@ -4,6 +4,7 @@
 #   bash benchmarks/gpu_table1.sh OUTDIR [DEADLINE_S]      # DEADLINE_S: whole script, default 530
 # Before the device call, here: bash benchmarks/fetch_wheels.sh (Snakemake and its
 # dependencies for CPython 3.12 into .whl/snakemake, ~28 MB; .whl/ is git-ignored), then
+#   git rev-parse HEAD > REVISION   # the device tree has no .git; README.md names this revision
 #   run(command="bash benchmarks/gpu_table1.sh $OUT 530", carry=[".whl"], timeout_s=600)
 # Steps (times are measured and written to OUTDIR/README.md):
 #  1. install the carried wheels where Snakemake is missing (pip --no-index: only what the
@@ -17,12 +18,14 @@
 #     x C / 4 (the preset is sized for 290 s of training with 4 jobs at once). Training still
 #     running 120 s before the deadline gets SIGTERM: `pinnfail train` then writes its runs
 #     marked stop_reason `interrupted` at the iteration reached (--keep-incomplete keeps them),
-#     and a second snakemake (--ignore-incomplete) evaluates them and builds the products;
+#     and a second snakemake (--ignore-incomplete, no training rule allowed) evaluates them
+#     and builds the products;
 #  4. OUTDIR (8 files): README.md (command, device, budget per row, probe, timings),
 #     runs.csv (Table 1 rows and the sweep, one line per run), table1.md, table1.csv, fig5.png,
 #     convergence.png, study.md (lambda chosen by lowest test loss), logs.tar.gz.
 # Environment: GPU_TABLE1_EXTRA_CONFIG (config files layered after the preset),
-# GPU_TABLE1_SCALE (iterations factor, default 1), GPU_TABLE1_PROBE_ITERS (default 2000).
+# GPU_TABLE1_SCALE (iterations factor, default 1), GPU_TABLE1_PROBE_ITERS (default 2000),
+# GPU_TABLE1_CORES (skip the probe and use this many concurrent jobs, e.g. once measured).
 # The CPU rehearsal: GPU_TABLE1_EXTRA_CONFIG=benchmarks/rehearsal_cpu.yaml GPU_TABLE1_SCALE=0.005
 #   GPU_TABLE1_PROBE_ITERS=30 bash benchmarks/gpu_table1.sh /tmp/rehearsal 1500
 set -u
@@ -80,10 +83,14 @@ print(json.dumps({"processes": c, "member_iters_per_s": [round(r, 1) for r in ra
 EOF
 }
 mkdir -p probe
-for c in 1 2 4; do probe "$c" | tee -a "$logs/probe.jsonl" || echo "{\"processes\": $c, \"aggregate\": 0}" >>"$logs/probe.jsonl"; done
-cores=$(python3 -c "
+if [ -n "${GPU_TABLE1_CORES:-}" ]; then
+  cores=$GPU_TABLE1_CORES; echo "{\"skipped\": \"GPU_TABLE1_CORES=$cores\"}" >"$logs/probe.jsonl"
+else
+  for c in 1 2 4; do probe "$c" | tee -a "$logs/probe.jsonl" || echo "{\"processes\": $c, \"aggregate\": 0}" >>"$logs/probe.jsonl"; done
+  cores=$(python3 -c "
 import json; rows = [json.loads(l) for l in open('$logs/probe.jsonl')]
 print(max(rows, key=lambda r: r['aggregate'])['processes'])")
+fi
 stamp "probe done: --cores $cores"
 
 # 3. the workflow
@@ -104,17 +111,37 @@ cat budget.yaml | tee "$logs/budget.yaml"
 smk=(python3 -m snakemake --cores "$cores" --nocolor --keep-going --configfile "${configs[@]}" budget.yaml)
 "${smk[@]}" --keep-incomplete -- "${targets[@]}" >"$logs/snakemake_1.txt" 2>&1 &
 smk_pid=$!
-descendants() { local p; for p in $(pgrep -P "$1"); do echo "$p"; descendants "$p"; done; }
+python_descendants() { # the python processes below PID $1 (the jobs' pinnfail commands)
+  python3 - "$1" <<'EOF'
+import os, sys
+children = {}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        continue
+    name, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+    children.setdefault(int(rest[1]), []).append((int(pid), name))
+todo, found = [int(sys.argv[1])], []
+while todo:
+    for pid, name in children.get(todo.pop(), []):
+        todo.append(pid)
+        found += [pid] if name.startswith("python") else []
+print(*found)
+EOF
+}
 while kill -0 "$smk_pid" 2>/dev/null && [ "$SECONDS" -lt "$train_end" ]; do sleep 2; done
 if kill -0 "$smk_pid" 2>/dev/null; then
-  stamp "training deadline: SIGTERM to the running jobs' python processes"
-  for p in $(descendants "$smk_pid"); do
-    case "$(cat /proc/"$p"/comm 2>/dev/null)" in python*) kill -TERM "$p" 2>/dev/null ;; esac
-  done
+  pids=$(python_descendants "$smk_pid")
+  stamp "training deadline: SIGTERM to the jobs' python processes ($pids)"
+  [ -n "$pids" ] && kill -TERM $pids 2>/dev/null
 fi
 wait "$smk_pid"; rc1=$?
 stamp "snakemake (training) exit $rc1"
-timeout -s TERM $((deadline - SECONDS - 15)) "${smk[@]}" --ignore-incomplete -- "${targets[@]}" >"$logs/snakemake_2.txt" 2>&1
+# products only: a run that never started is not trained now (its products are then missing)
+rules=$("${smk[@]}" --list-rules 2>/dev/null | grep -v '^train' | tr '\n' ' ')
+timeout -s TERM $((deadline - SECONDS - 15)) "${smk[@]}" --ignore-incomplete --allowed-rules $rules \
+  -- "${targets[@]}" >"$logs/snakemake_2.txt" 2>&1
 rc2=$?
 stamp "snakemake (products) exit $rc2"
 

@@ -179,3 +179,24 @@ def test_batch_jobs_group_experiments_that_differ_only_in_lambda():
     # every run is in exactly one job
     runs = [(m.experiment, m.seed) for job in jobs for m in job.members]
     assert sorted(runs) == sorted((n, s) for n in experiments for s in seeds[n])
+
+
+# --------------------------------------------------------------------------- cost preview
+
+
+def test_job_cost_prices_matching_kind_only():
+    from pinnfail.cluster import Rate, cost_text, cost_totals, job_cost
+
+    rates = [Rate("convection", "double", "fp64", 500.0, "GPU X", "bench.json")]
+    double = cfg(precision="fp64", regularizer="double", max_iters=1000, **{"lambda": 1e-4})
+    job = job_cost(double, 2, {"runtime": 30, "gres": "gpu:a100:2"}, rates)
+    assert job["requested_gpu_h"] == 30 * 2 / 60 and job["points"] == 800 and job["members"] == 2
+    assert job["measured_gpu_h"] == pytest.approx(2 * 1000 / 500 / 3600 * 2)
+    other = job_cost(cfg(precision="fp64", max_iters=1000), 1, {"runtime": 10, "gres": "gpu:1"}, rates)
+    assert other["measured_gpu_h"] is None and other["rate"] is None
+    jobs = [{"name": "a", **job}, {"name": "b", **other}]
+    totals = cost_totals(jobs)
+    assert (totals["jobs"], totals["runs"], totals["member_iterations"], totals["measured_jobs"]) == (2, 3, 3000, 1)
+    assert totals["requested_gpu_h"] == pytest.approx(1 + 10 / 60)
+    text = cost_text(jobs)
+    assert "GPU X (bench.json)" in text and "1 jobs have no GPU measurement" in text

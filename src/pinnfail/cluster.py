@@ -175,12 +175,13 @@ def job_cost(cfg: Mapping[str, Any], members: int, resources: Mapping[str, Any],
 
 def cost_text(jobs: list[dict]) -> str:
     """The preview as a table, totals last."""
-    head = f"{'job':<42} {'runs':>4} {'pde':<10} {'method':<7} {'prec':<4} {'points':>6} {'max iters':>9} " \
+    w = max([len(job["name"]) for job in jobs] + [3])
+    head = f"{'job':<{w}} {'runs':>4} {'pde':<10} {'method':<7} {'prec':<4} {'points':>6} {'max iters':>9} " \
            f"{'GPUs':>4} {'limit':>7} {'req. GPU-h':>10} {'meas. GPU-h':>11}"
     lines = [head, "-" * len(head)]
     for job in sorted(jobs, key=lambda j: j["name"]):
         measured = "-" if job["measured_gpu_h"] is None else f"{job['measured_gpu_h']:.3g}"
-        lines.append(f"{job['name']:<42} {job['members']:>4} {job['pde']:<10} {job['regularizer']:<7} "
+        lines.append(f"{job['name']:<{w}} {job['members']:>4} {job['pde']:<10} {job['regularizer']:<7} "
                      f"{job['precision']:<4} {job['points']:>6} {job['max_iters']:>9} {job['gpus']:>4} "
                      f"{job['runtime_min']:>5} m {job['requested_gpu_h']:>10.2f} {measured:>11}")
     totals = cost_totals(jobs)
