@@ -12,14 +12,15 @@
 #  2. concurrency probe: the convection job of the preset (2 members) for PROBE_ITERS
 #     iterations as 1, 2 and 4 simultaneous processes; aggregate member-iterations/s from the
 #     run.h5 histories (compilation excluded); the best count becomes snakemake --cores;
-#  3. the workflow: snakemake --cores C --configfile workflow/presets/gpu_table1.yaml [extra]
-#     [budget] on Table 1, fig5, the convergence figure, runs.csv and the lambda study. The
-#     budget layer scales every max_iters of the preset by SCALE x min(1, time left / 290 s)
-#     x C / 4 (the preset is sized for 290 s of training with 4 jobs at once). Training still
-#     running 120 s before the deadline gets SIGTERM: `pinnfail train` then writes its runs
-#     marked stop_reason `interrupted` at the iteration reached (--keep-incomplete keeps them),
-#     and a second snakemake (--ignore-incomplete, no training rule allowed) evaluates them
-#     and builds the products;
+#  3. the workflow, snakemake --configfile workflow/presets/gpu_table1.yaml [extra] [budget],
+#     targets Table 1, fig5, the convergence figure, runs.csv and the lambda study, in two
+#     passes: (a) the training jobs alone (--until them), C at a time; the budget layer scales
+#     every max_iters of the preset by SCALE x min(1, time left / 290 s) x C / 4 (the preset
+#     is sized for 290 s of training with 4 jobs at once). 150 s before the deadline
+#     snakemake gets SIGTERM (it starts nothing more) and so do the jobs' processes:
+#     `pinnfail train` writes its runs marked stop_reason `interrupted` at the iteration
+#     reached, and --keep-incomplete keeps them. (b) everything else (references,
+#     evaluations, products) on all CPU cores, --ignore-incomplete, no training rule allowed;
 #  4. OUTDIR (8 files): README.md (command, device, budget per row, probe, timings),
 #     runs.csv (Table 1 rows and the sweep, one line per run), table1.md, table1.csv, fig5.png,
 #     convergence.png, study.md (lambda chosen by lowest test loss), logs.tar.gz.
@@ -33,7 +34,7 @@ out=$(mkdir -p "${1:?OUTDIR}" && cd "$1" && pwd); deadline=${2:-530}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 preset=workflow/presets/gpu_table1.yaml
 extra=${GPU_TABLE1_EXTRA_CONFIG:-}; scale=${GPU_TABLE1_SCALE:-1}; probe_iters=${GPU_TABLE1_PROBE_ITERS:-2000}
-planned_train_s=290; reserve_s=120
+planned_train_s=290; reserve_s=150
 targets=(results/table1.csv results/table1.md results/figures/fig5.png results/figures/convergence.png
          results/runs.csv results/studies/gpu_lambda/study.md results/studies/gpu_lambda/runs.csv)
 work=$(mktemp -d /tmp/gpu_table1.XXXXXX); logs=$work/logs_out; mkdir -p "$logs"
@@ -108,10 +109,12 @@ print(f"# budget layer: max_iters x {factor:.4g} (scale {scale}, {left} s left f
 print(yaml.safe_dump(layer, sort_keys=True))
 EOF
 cat budget.yaml | tee "$logs/budget.yaml"
-smk=(python3 -m snakemake --cores "$cores" --nocolor --keep-going --configfile "${configs[@]}" budget.yaml)
-"${smk[@]}" --keep-incomplete -- "${targets[@]}" >"$logs/snakemake_1.txt" 2>&1 &
+smk=(python3 -m snakemake --nocolor --configfile "${configs[@]}" budget.yaml)
+train_rules=$("${smk[@]}" --list-rules 2>/dev/null | grep '^train' | tr '\n' ' ')
+other_rules=$("${smk[@]}" --list-rules 2>/dev/null | grep -v '^train' | tr '\n' ' ')
+"${smk[@]}" --cores "$cores" --keep-incomplete --until $train_rules -- "${targets[@]}" >"$logs/snakemake_1.txt" 2>&1 &
 smk_pid=$!
-python_descendants() { # the python processes below PID $1 (the jobs' pinnfail commands)
+job_processes() { # the processes below PID $1 that are not shells: the jobs' pinnfail commands
   python3 - "$1" <<'EOF'
 import os, sys
 children = {}
@@ -126,22 +129,21 @@ todo, found = [int(sys.argv[1])], []
 while todo:
     for pid, name in children.get(todo.pop(), []):
         todo.append(pid)
-        found += [pid] if name.startswith("python") else []
+        found += [] if name in ("bash", "sh", "dash") else [pid]
 print(*found)
 EOF
 }
 while kill -0 "$smk_pid" 2>/dev/null && [ "$SECONDS" -lt "$train_end" ]; do sleep 2; done
 if kill -0 "$smk_pid" 2>/dev/null; then
-  pids=$(python_descendants "$smk_pid")
-  stamp "training deadline: SIGTERM to the jobs' python processes ($pids)"
-  [ -n "$pids" ] && kill -TERM $pids 2>/dev/null
+  pids=$(job_processes "$smk_pid")
+  stamp "training deadline: SIGTERM to snakemake and its jobs' processes ($pids)"
+  kill -TERM "$smk_pid" $pids 2>/dev/null
 fi
 wait "$smk_pid"; rc1=$?
 stamp "snakemake (training) exit $rc1"
 # products only: a run that never started is not trained now (its products are then missing)
-rules=$("${smk[@]}" --list-rules 2>/dev/null | grep -v '^train' | tr '\n' ' ')
-timeout -s TERM $((deadline - SECONDS - 15)) "${smk[@]}" --ignore-incomplete --allowed-rules $rules \
-  -- "${targets[@]}" >"$logs/snakemake_2.txt" 2>&1
+timeout -s TERM $((deadline - SECONDS - 15)) "${smk[@]}" --cores "$(nproc)" --keep-going --ignore-incomplete \
+  --allowed-rules $other_rules -- "${targets[@]}" >"$logs/snakemake_2.txt" 2>&1
 rc2=$?
 stamp "snakemake (products) exit $rc2"
 
