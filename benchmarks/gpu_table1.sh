@@ -14,7 +14,7 @@
 #     run.h5 histories (compilation excluded); the best count becomes snakemake --cores;
 #  3. the workflow, snakemake --configfile workflow/presets/gpu_table1.yaml [extra] [budget],
 #     targets Table 1, fig5, the convergence figure, runs.csv and the lambda study, in two
-#     passes: (a) the training jobs alone (--until them), C at a time; the budget layer scales
+#     passes: (a) the targets' training jobs alone (--omit-from every other rule), C at a time; the budget layer scales
 #     every max_iters of the preset by SCALE x min(1, time left / 290 s) x C / 4 (the preset
 #     is sized for 290 s of training with 4 jobs at once). 150 s before the deadline
 #     snakemake gets SIGTERM (it starts nothing more) and so do the jobs' processes:
@@ -110,9 +110,8 @@ print(yaml.safe_dump(layer, sort_keys=True))
 EOF
 cat budget.yaml | tee "$logs/budget.yaml"
 smk=(python3 -m snakemake --nocolor --configfile "${configs[@]}" budget.yaml)
-train_rules=$("${smk[@]}" --list-rules 2>/dev/null | grep '^train' | tr '\n' ' ')
 other_rules=$("${smk[@]}" --list-rules 2>/dev/null | grep -v '^train' | tr '\n' ' ')
-"${smk[@]}" --cores "$cores" --keep-incomplete --until $train_rules -- "${targets[@]}" >"$logs/snakemake_1.txt" 2>&1 &
+"${smk[@]}" --cores "$cores" --keep-incomplete --omit-from $other_rules -- "${targets[@]}" >"$logs/snakemake_1.txt" 2>&1 &
 smk_pid=$!
 job_processes() { # the processes below PID $1 that are not shells: the jobs' pinnfail commands
   python3 - "$1" <<'EOF'
