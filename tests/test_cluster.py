@@ -9,6 +9,7 @@
   ``snakemake --profile slurm``; the jobs Slurm recorded must carry the configured
   partition/gres, and the evaluation metrics must equal a local ``--cores 2`` run's.
 """
+import json
 import math
 import os
 import re
@@ -46,9 +47,8 @@ def _snakemake():
 def copy_workflow(dest: Path) -> Path:
     """The workflow as a user checks it out: Snakefile, config files, workflow/, ./slurm link."""
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "config.yaml", "environment.yml"):  # environment.yml: the rules' conda:
-        if name != "environment.yml" or (ROOT / name).exists():
-            shutil.copy2(ROOT / name, dest / name)
+    for name in ("Snakefile", "config.yaml"):
+        shutil.copy2(ROOT / name, dest / name)
     shutil.copytree(ROOT / "workflow", dest / "workflow", symlinks=True,
                     ignore=shutil.ignore_patterns("__pycache__"))
     os.symlink(os.readlink(ROOT / "slurm"), dest / "slurm")
@@ -254,3 +254,164 @@ def test_cluster_artifacts_equal_local(pipeline_runs):
                 f"{path} {key}: Slurm {on_slurm[key]!r} vs local {local[key]!r}"
             )
     assert (pipeline_runs["slurm"] / "results/table1.csv").is_file()
+
+
+# --------------------------------------------------------------------------- cost preview
+
+
+def cost_preview(workdir, *configfiles):
+    cmd = [sys.executable, "-m", "pinnfail.cli", "cost", "results/table1.csv", "--json",
+           "--rates", str(ROOT / "benchmarks/results/gpu_check_h100.json")]
+    rc, out = run([*cmd, *(["--configfile", *configfiles] if configfiles else [])], workdir, timeout=300)
+    assert rc == 0, out[-3000:]
+    return json.loads(out)
+
+
+def expected_minutes(spec, defaults, cluster, members):
+    """The README's formula, written out: 10 min per 1e9 point-iterations x 2, clamped to [10, 2880]."""
+    nx, nt = spec["grid"]
+    points = max(nx * nt + spec["n_initial"] + spec["n_boundary"], cluster["min_points"])
+    work = spec.get("max_iters", defaults["max_iters"]) * points * (3 if spec["regularizer"] == "double" else 1)
+    minutes = cluster["minutes_per_giga_point_iteration"] * work * members / 1e9 * cluster["runtime_safety"]
+    return int(min(max(minutes, cluster["min_runtime"]), cluster["max_runtime"]))
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["per_seed", "batch_seeds"])
+def test_cost_preview_of_full_table1_matches_rows_and_seeds(tmp_path, batch):
+    work = copy_workflow(tmp_path / "wf")
+    (work / "batch.yaml").write_text(yaml.safe_dump({"batch_seeds": batch}))
+    preview = cost_preview(work, "batch.yaml")
+    config = yaml.safe_load((work / "config.yaml").read_text())
+    cluster, rows = config["cluster"], config["table1"]["rows"]
+    specs = {row["experiment"]: config["experiments"][row["experiment"]] for row in rows}
+    seeds = {name: len(spec["seeds"]) for name, spec in specs.items()}
+    totals = preview["totals"]
+    assert totals["jobs"] == (len(specs) if batch else sum(seeds.values()))
+    assert totals["runs"] == sum(seeds.values())
+    minutes = sum(expected_minutes(spec, config["run_defaults"], cluster, seeds[name] if batch else 1)
+                  * (1 if batch else seeds[name]) for name, spec in specs.items())
+    assert totals["requested_gpu_h"] == pytest.approx(minutes / 60)
+    # priced at the H100's measured rate: only the double-PINN FP64 convection and reaction jobs
+    check = json.loads((ROOT / "benchmarks/results/gpu_check_h100.json").read_text())
+    priced = {job["pde"]: job for job in preview["jobs"] if job["measured_gpu_h"] is not None}
+    assert set(priced) == {"convection", "reaction"}
+    for pde, job in priced.items():
+        assert (job["regularizer"], job["precision"], job["rate"]["device"]) == ("double", "fp64", "NVIDIA H100 80GB HBM3")
+        assert job["measured_gpu_h"] == pytest.approx(job["members"] * 1_000_000 / check[pde]["iters_per_s"] / 3600)
+
+
+def test_cost_preview_of_quick_preset_lists_only_jobs_still_to_run(tmp_path):
+    work = copy_workflow(tmp_path / "wf")
+    shutil.copy2(ROOT / "workflow/presets/quick.yaml", work / "quick.yaml")
+    preview = cost_preview(work, "quick.yaml")
+    quick = yaml.safe_load((ROOT / "workflow/presets/quick.yaml").read_text())
+    names = {row["experiment"] for row in yaml.safe_load((work / "config.yaml").read_text())["table1"]["rows"]}
+    assert sorted(job["name"].split("/")[0] for job in preview["jobs"]) == sorted(names)
+    for job in preview["jobs"]:
+        assert job["max_iters"] == quick["experiments"][job["name"].split("/")[0]]["max_iters"]
+        assert job["runtime_min"] == 10 and job["gpus"] == 1
+    done = work / "results/runs/conv_none_fp32/seed0/run.h5"  # a finished run is not priced again
+    done.parent.mkdir(parents=True)
+    done.write_bytes(b"")
+    assert "conv_none_fp32/seed0" not in [job["name"] for job in cost_preview(work, "quick.yaml")["jobs"]]
+
+
+@pytest.mark.cluster
+def test_gpu_guard_stops_a_job_whose_gpu_jax_cannot_see(slurm_cluster, pipeline_runs, tmp_path):
+    """The fake GPUs give the job CUDA_VISIBLE_DEVICES but JAX only CPUs: with require_gpu on,
+    the training job fails with the guard's one line and writes nothing; pipeline_runs ran the
+    same job with require_gpu: false to the end."""
+    work = copy_workflow(tmp_path / "guard")
+    (work / "guard.yaml").write_text(yaml.safe_dump({"cluster": {"require_gpu": True}}))
+    target = "results/runs/tiny_fp64/seed0/run.h5"
+    cmd = ["timeout", "-s", "KILL", "300", *_snakemake(), "--profile", "slurm", "--slurm-status-command", "squeue",
+           "--slurm-init-seconds-before-status-checks", "2", "--restart-times", "0", "--nocolor", target,
+           "--configfile", str(PRESET), "guard.yaml"]
+    rc, out = run(cmd, work, timeout=360)
+    assert rc != 0, out[-3000:]
+    log = (work / "logs/train/tiny_fp64/seed0.log").read_text()
+    lines = [line for line in log.splitlines() if "GPU guard" in line]
+    assert len(lines) == 1, log[-3000:]
+    assert "CUDA_VISIBLE_DEVICES=0" in lines[0] and "cpu" in lines[0] and "require_gpu: false" in lines[0]
+    assert not (work / target).exists() and not (work / f"{target}.ckpt.h5").exists()
+    assert " it/s" not in log  # stopped before training: no progress line
+    (job,) = [scontrol_job(p.stem) for p in (work / ".snakemake/slurm_logs").rglob("*.log")]
+    assert job["JobState"] == "FAILED" and job["TresPerNode"] == "gres:gpu:a100:1", job
+    completed = pipeline_runs["slurm"] / target
+    assert completed.is_file()  # require_gpu: false, the same job on the same fake GPU
+
+
+# --------------------------------------------------------------------------- conda environments
+# conda-forge is unreachable where these tests run: the environments are never solved here.
+# What is checked: the files parse, the training env pins a CUDA build, every rule names the
+# env of its purpose, and each env's post-deploy script installs the checkout.
+
+ENVS = ROOT / "workflow/envs"
+
+
+def rule_envs():
+    """{rule file: [conda env of each rule in it]} from the rule files' text."""
+    out = {}
+    for path in sorted((ROOT / "workflow/rules").glob("*.smk")):
+        lines = path.read_text().splitlines()
+        rules = [line for line in lines if re.match(r"^\s*rule( \w+)?:\s*$", line)]
+        envs = [lines[i + 1].strip().strip('"') for i, line in enumerate(lines) if line.strip() == "conda:"]
+        assert len(envs) == len(rules), f"{path.name}: {len(rules)} rules, {len(envs)} conda directives"
+        out[path.name] = envs
+    return out
+
+
+def test_every_rule_names_the_env_of_its_purpose():
+    for name, envs in rule_envs().items():
+        expected = "../envs/train-gpu.yaml" if name == "train.smk" else "../envs/pinnfail.yaml"
+        assert set(envs) <= {expected}, (name, envs)
+    assert rule_envs()["train.smk"] and rule_envs()["evaluate.smk"]
+    assert not (ROOT / "environment.yml").exists()
+
+
+def test_env_files_parse_and_training_env_pins_cuda():
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    for name in ("pinnfail", "train-gpu"):
+        env = yaml.safe_load((ENVS / f"{name}.yaml").read_text())
+        deps = {d.split()[0]: d for d in env["dependencies"] if isinstance(d, str)}
+        assert env["channels"][0] == "conda-forge" and "pip" in deps and not any(isinstance(d, dict) for d in env["dependencies"])
+        for package in ("jax", "flax", "optax", "h5py", "jsonschema"):  # pyproject's ranges
+            assert package in deps and deps[package].split(" ", 1)[1] in pyproject.replace('"', " "), deps[package]
+        script = (ENVS / f"{name}.post-deploy.sh").read_text()
+        assert 'pip install --no-deps --no-build-isolation' in script and '-e "$PWD"' in script
+    gpu = {d.split()[0]: d for d in yaml.safe_load((ENVS / "train-gpu.yaml").read_text())["dependencies"]}
+    assert gpu["jaxlib"].endswith(" cuda12*") and gpu["cuda-version"] == "cuda-version >=12,<13"
+    local = {d.split()[0]: d for d in yaml.safe_load((ENVS / "pinnfail.yaml").read_text())["dependencies"]}
+    assert "cuda" not in local["jaxlib"] and "cuda-version" not in local
+
+
+def test_post_deploy_installs_the_checkout(tmp_path):
+    """Run as Snakemake does (cwd = the checkout) with a stub python recording its arguments."""
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    (stub / "python").write_text('#!/bin/sh\necho "$@" > "$RECORD"\n')
+    (stub / "python").chmod(0o755)
+    env = {**os.environ, "PATH": f"{stub}{os.pathsep}{os.environ['PATH']}", "RECORD": str(tmp_path / "args")}
+    proc = subprocess.run(["bash", str(ENVS / "train-gpu.post-deploy.sh")], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "args").read_text().split()[-2:] == ["-e", str(ROOT)]
+    proc = subprocess.run(["bash", str(ENVS / "train-gpu.post-deploy.sh")], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 1 and "checkout's root" in proc.stderr
+
+
+def test_batched_lambda_sweep_is_one_job(tmp_path):
+    """batch_seeds: a study's lambda variants train in one job, members = seeds x lambdas."""
+    work = copy_workflow(tmp_path / "wf")
+    sweep = {"batch_seeds": True, "study": {"sweep": {
+        "seeds": [0, 1], "base": {"pde": "convection", "regularizer": "l2", "max_iters": 50},
+        "variants": [{"lambda": [1.0e-5, 1.0e-4]}, {"regularizer": "none"}]}}}
+    (work / "sweep.yaml").write_text(yaml.safe_dump(sweep))
+    rc, out = run([*_snakemake(), "-n", "-p", "--nocolor", "results/studies/sweep/study.csv",
+                   "--configfile", "sweep.yaml"], work, timeout=300)
+    assert rc == 0, out[-3000:]
+    train = re.findall(r"^rule (train\w*):", out, re.M)
+    assert sorted(train) == ["train_batch_sweep__convection_l2_1em05_fp32", "train_batch_sweep__convection_none_fp32"]
+    command = next(line for line in out.splitlines() if "--lambdas" in line)
+    runs = [f"results/runs/sweep__convection_l2_{lam}_fp32/seed{s}/run.h5" for lam in ("1em05", "1em04") for s in (0, 1)]
+    assert "--seeds 0 1 0 1 --lambdas 1e-05 1e-05 0.0001 0.0001 --outs " + " ".join(runs) in command
+    assert sum("--lambdas" in line for line in out.splitlines()) == 1  # the unregularized job has one lambda

@@ -59,7 +59,7 @@ def planned_outputs(workdir: Path, configfile: str, *targets) -> set[str]:
 
 def copy_workflow(dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "config.yaml", "environment.yml"):
+    for name in ("Snakefile", "config.yaml"):
         shutil.copy(ROOT / name, dest / name)
     shutil.copytree(ROOT / "workflow", dest / "workflow")
     return dest

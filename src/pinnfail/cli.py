@@ -1,4 +1,4 @@
-"""Command line: ``pinnfail reference | train | evaluate | table1 | figure | study | caption``.
+"""Command line: ``pinnfail reference | train | evaluate | cost | table1 | figure | study | caption | runs | convergence``.
 
 Every training setting of the run schema is a ``train`` flag (generated from
 the schema, so flags, --config files and the Snakemake rules cannot drift).
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -96,10 +97,25 @@ def cmd_reference(args) -> None:
                       "wall_time_s": ref.wall_time}))
 
 
+def _gpu_guard() -> None:
+    """Stop before any training when the scheduler gave this job GPUs that JAX cannot see."""
+    import socket
+
+    import jax
+
+    from .cluster import gpu_guard_error
+
+    error = gpu_guard_error(os.environ.get("CUDA_VISIBLE_DEVICES"), jax.devices(), socket.gethostname())
+    if error:
+        raise ConfigError(error)
+
+
 def cmd_train(args) -> None:
     from .config import run_config
     from .train import train
 
+    if args.require_gpu if args.require_gpu is not None else os.environ.get("PINNFAIL_REQUIRE_GPU") != "0":
+        _gpu_guard()
     values = _run_values(args)
     seeds = args.seeds if args.seeds is not None else [values.get("seed", 0)]
     outs = args.outs if args.outs is not None else ([args.out] if args.out else None)
@@ -209,6 +225,53 @@ def cmd_figure(args) -> None:
     print(json.dumps(result))
 
 
+def _dry_run_training_jobs(targets, configfiles) -> list[tuple[str, list[str], dict]]:
+    """(rule, outputs, resources) of every training job ``snakemake -n`` plans for the targets."""
+    import re
+    import shutil
+    import subprocess
+
+    exe = shutil.which("snakemake")
+    cmd = [*([exe] if exe else [sys.executable, "-m", "snakemake"]), "-n", "--nocolor", *targets]
+    cmd += ["--configfile", *configfiles] if configfiles else []
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ConfigError(f"snakemake -n failed:\n{(proc.stdout + proc.stderr)[-3000:]}")
+    jobs, current = [], None
+    for line in proc.stdout.splitlines():
+        rule = re.match(r"^(?:local)?rule (\w+):$", line)
+        key, _, value = line.strip().partition(": ")
+        if rule:
+            current = (rule.group(1), [], {}) if rule.group(1).startswith("train") else None
+            jobs += [current] if current else []
+        elif current and key == "output":
+            current[1].extend(v.strip() for v in value.split(","))
+        elif current and key == "resources":
+            current[2].update(item.split("=", 1) for item in value.split(", ") if "=" in item)
+    return jobs
+
+
+def cmd_cost(args) -> None:
+    import re
+
+    from snakemake.utils import update_config
+
+    from .cluster import cost_text, cost_totals, job_cost, load_rates
+    from .plan import plan
+
+    config = yaml.safe_load(Path("config.yaml").read_text())
+    for path in args.configfile or []:
+        update_config(config, yaml.safe_load(Path(path).read_text()) or {})
+    experiments = plan(config).experiments
+    rates = load_rates(args.rates)
+    jobs = []
+    for rule, outputs, resources in _dry_run_training_jobs(args.targets, args.configfile):
+        runs = [re.fullmatch(r"results/runs/(\w+)/seed\d+/run\.h5", out).group(1) for out in outputs]
+        name = rule if rule != "train" else outputs[0].rsplit("/", 1)[0].removeprefix("results/runs/")
+        jobs.append({"name": name, **job_cost(experiments[runs[0]], len(runs), resources, rates)})
+    print(json.dumps({"jobs": jobs, "totals": cost_totals(jobs)}, indent=1) if args.json else cost_text(jobs))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pinnfail", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="subcommand", required=True)  # not "command": study has a --command
@@ -233,6 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lambdas", type=float, nargs="+",
                    help="one lambda per seed, with --seeds (members may differ in lambda; default: --lambda)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--require-gpu", action=argparse.BooleanOptionalAction, default=None,
+                   help="stop at once if CUDA_VISIBLE_DEVICES names GPUs (a Slurm gres job) but JAX sees none "
+                        "(default: on unless PINNFAIL_REQUIRE_GPU=0, which the workflow sets from "
+                        "config.yaml cluster.require_gpu: false)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="evaluate a run against a reference; prints JSON")
@@ -247,9 +314,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "times and NT regular times")
     p.set_defaults(func=cmd_evaluate)
 
+    p = sub.add_parser("cost", help="preview the training jobs of a target: Slurm request and measured GPU-hours")
+    p.add_argument("targets", nargs="*", default=["results/table1.csv"], help="Snakemake targets (default: Table 1)")
+    p.add_argument("--configfile", nargs="+", help="config files merged over ./config.yaml, as snakemake's")
+    p.add_argument("--rates", nargs="+", default=["benchmarks/results/gpu_check_h100.json"],
+                   help="benchmarks/gpu_check.py results whose iterations/s price the jobs")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_cost)
+
+    from .captions import add_caption_parser
+    from .evidence import add_evidence_parsers
     from .figures import DEFAULT_STYLE, ROLES
     from .study import add_study_parser
-    from .captions import add_caption_parser
     from .tables import add_table_parser
 
     add_table_parser(sub)
@@ -270,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_figure)
     add_study_parser(sub)
     add_caption_parser(sub)
+    add_evidence_parsers(sub)
     return parser
 
 

@@ -14,7 +14,7 @@ rule table1:
         note=config["table1"].get("note", ""),
         code=CODE["table"],
     conda:
-        "../../environment.yml"
+        "../envs/pinnfail.yaml"
     log:
         "logs/table1.log",
     localrule: True
@@ -42,7 +42,7 @@ for _figure in FIGURES:
             ),
             code=CODE["figures"],
         conda:
-            "../../environment.yml"
+            "../envs/pinnfail.yaml"
         log:
             "logs/figures/{figure}.log",
         localrule: True

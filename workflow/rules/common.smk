@@ -1,11 +1,14 @@
 # Config resolution shared by all rules: every job's params hold only its own
 # settings, so Snakemake's params rerun trigger rebuilds exactly what changed.
 import json
+import os
+import shlex
 
-from pinnfail.config import ConfigError, run_config
+from pinnfail import cluster
+from pinnfail.config import ConfigError
 from pinnfail.io import source_hash
 from pinnfail.pdes import PDES
-from pinnfail.study import expand_study
+from pinnfail.plan import batch_jobs, plan
 
 CODE = {
     "reference": source_hash("pdes", "reference", "io"),
@@ -14,35 +17,25 @@ CODE = {
     "table": source_hash("tables", "evaluate"),
     "figures": source_hash("figures", "evaluate"),
     "study": source_hash("study", "evaluate"),
+    "evidence": source_hash("evidence", "evaluate", "tables", "figures"),
 }
 
 
-def _experiment_config(name, spec):
-    values = {**config.get("run_defaults", {}), **spec}
-    values.pop("seeds")
-    values["pde_params"] = {**config["pdes"].get(spec["pde"], {}), **values.get("pde_params", {})}
-    try:
-        return run_config(values, prefix=f"experiments.{name}")
-    except ConfigError as err:
-        raise WorkflowError(f"invalid configuration:\n{err}") from None
-
-
-EXPERIMENTS = {name: _experiment_config(name, spec) for name, spec in config["experiments"].items()}
-SEEDS = {name: list(spec["seeds"]) for name, spec in config["experiments"].items()}
-
-# Regularizer studies: every variant becomes an experiment named <study>__<variant>.
-STUDIES = {}
-for _study, _spec in config.get("study", {}).items():
-    STUDIES[_study] = expand_study(_spec)
-    for _variant, _settings in STUDIES[_study].items():
-        _name = f"{_study}__{_variant}"
-        EXPERIMENTS[_name] = _experiment_config(_name, {**_settings, "seeds": _spec["seeds"]})
-        SEEDS[_name] = list(_spec["seeds"])
+try:
+    EXPERIMENTS, SEEDS, STUDIES = plan(config)  # study variants become <study>__<variant>
+except ConfigError as err:
+    raise WorkflowError(f"invalid configuration:\n{err}") from None
 for _study in config.get("doc_studies", []):
     if _study not in STUDIES:
         raise WorkflowError(f"doc_studies: unknown study {_study!r}; defined: {sorted(STUDIES)}")
 FIGURES = sorted(config["figures"]["panels"])
 BATCH = config.get("batch_seeds", False)
+# With batch_seeds: one job per group of experiments that differ only in lambda.
+TRAIN_JOBS = batch_jobs(EXPERIMENTS, SEEDS) if BATCH else []
+CLUSTER = config.get("cluster") or {}
+# The training jobs' GPU guard (`pinnfail train --require-gpu`), set in the environment rather
+# than as a param so that switching it never retrains finished runs; a Slurm job re-reads this.
+os.environ.update(PINNFAIL_REQUIRE_GPU="1" if cluster.setting(CLUSTER, "require_gpu") else "0")
 
 for _row in config["table1"]["rows"]:
     if _row["experiment"] not in EXPERIMENTS:
@@ -77,36 +70,18 @@ def reference_of(experiment):
     return f"data/reference/{EXPERIMENTS[experiment]['pde']}.h5"
 
 
-def cluster_resources(experiment, seeds=1):
-    """Slurm resources of one training job (config.yaml `cluster:`).
+def cluster_resources(experiment, members=1):
+    """Slurm resources of a job training `members` runs of `experiment` (pinnfail.cluster)."""
+    return cluster.job_resources(EXPERIMENTS[experiment], members, CLUSTER)
 
-    FP64 runs get `cluster.fp64` (by default an A100: gres gpu:a100:1), FP32 runs
-    `cluster.fp32` (any GPU: gres gpu:1); `cluster.account` becomes slurm_account.
-    Runtime (minutes) scales with max_iters x points (x3 for double PINN, x seeds for a
-    batched job), memory (MB) with points x width x depth. A key whose value is empty
-    ("" or null) is left out, so it never reaches sbatch (the Slurm plugin would pass
-    an empty constraint as `-C ''`).
-    """
-    cfg = EXPERIMENTS[experiment]
-    cluster = config.get("cluster") or {}
-    nx, nt = cfg["grid"]
-    points = nx * nt + cfg["n_initial"] + cfg["n_boundary"]
-    cost = (
-        cfg["max_iters"]
-        * max(points, cluster.get("min_points", 2000))
-        * (3 if cfg["regularizer"] == "double" else 1)
-        * seeds
-    )
-    minutes = cluster.get("minutes_per_giga_point_iteration", 10.0) * cost / 1e9 * cluster.get("runtime_safety", 2.0)
-    runtime = int(min(max(minutes, cluster.get("min_runtime", 10)), cluster.get("max_runtime", 2880)))
-    values = points * cfg["width"] * cfg["depth"] * seeds / 1e6
-    mem_mb = int(cluster.get("mem_mb_base", 4000) + cluster.get("mem_mb_per_mega_value", 16) * values)
-    slurm = {"slurm_account": cluster.get("account"), **(cluster.get(cfg["precision"]) or {})}
-    return {
-        "runtime": runtime,
-        "mem_mb": mem_mb,
-        **{k: v for k, v in slurm.items() if v not in ("", None)},
-    }
+
+def train_batch_argv(job, outputs):
+    """`pinnfail train` arguments of one batched job: members differ in seed (and lambda)."""
+    argv = ["train", "--config-json", json.dumps(job.config, sort_keys=True), "--keep-checkpoint",
+            "--seeds", *(str(m.seed) for m in job.members)]
+    if len(set(job.lambdas)) > 1:
+        argv += ["--lambdas", *(repr(lam) for lam in job.lambdas)]
+    return argv + ["--outs", *outputs]
 
 
 def table_evals(wc=None):
@@ -191,3 +166,22 @@ def study_figure_inputs(study):
     seed = SEEDS[f"{study}__{roles['none']}"][0]
     files = [run_path(f"{study}__{v}", seed, k) for v in roles.values() for k in ("run", "eval")]
     return files + sorted({f"data/reference/{STUDIES[study][v]['pde']}.h5" for v in roles.values()})
+
+
+def table1_runs():
+    """(method, experiment, run.h5, eval.h5) of every run behind a Table 1 row."""
+    return [(row["method"], row["experiment"], run_path(row["experiment"], s), run_path(row["experiment"], s, "eval"))
+            for row in config["table1"]["rows"] for s in SEEDS[row["experiment"]]]
+
+
+def study_runs(study):
+    return [(variant, f"{study}__{variant}", r, e) for variant, pairs in study_pairs(study).items() for r, e in pairs]
+
+
+def runs_argv(runs):
+    argv = [arg for method, name, r, e in runs for arg in ("--run", f"{name}={r}:{e}", "--method", f"{name}={method}")]
+    return shlex.join(argv)
+
+
+def files_of(runs):
+    return [path for *_, r, e in runs for path in (r, e)]

@@ -11,7 +11,7 @@ rule evaluate:
         ),
         code=CODE["evaluate"],
     conda:
-        "../../environment.yml"
+        "../envs/pinnfail.yaml"
     log:
         "logs/evaluate/{experiment}/seed{seed}.log",
     localrule: True

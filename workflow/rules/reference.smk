@@ -8,7 +8,7 @@ rule reference:
         ),
         code=CODE["reference"],
     conda:
-        "../../environment.yml"
+        "../envs/pinnfail.yaml"
     log:
         "logs/reference/{pde}.log",
     localrule: True

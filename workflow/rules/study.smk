@@ -18,7 +18,7 @@ for _study in STUDIES:
             args=study_args([_study]),
             code=CODE["study"],
         conda:
-            "../../environment.yml"
+            "../envs/pinnfail.yaml"
         log:
             f"logs/study/{_study}.log",
         localrule: True
@@ -44,7 +44,7 @@ for _study in STUDIES:
             ),
             code=CODE["figures"],
         conda:
-            "../../environment.yml"
+            "../envs/pinnfail.yaml"
         log:
             f"logs/study/{_study}_fig6.log",
         localrule: True
@@ -64,7 +64,7 @@ if config.get("doc_studies"):
             args=study_args(config["doc_studies"]),
             code=CODE["study"],
         conda:
-            "../../environment.yml"
+            "../envs/pinnfail.yaml"
         log:
             "logs/study/regularizers_doc.log",
         localrule: True

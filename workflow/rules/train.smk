@@ -7,43 +7,41 @@ if not BATCH:
             config=lambda wc: run_json(wc.experiment, wc.seed),
             code=CODE["train"],
         conda:
-            "../../environment.yml"
+            "../envs/train-gpu.yaml"
         log:
             "logs/train/{experiment}/seed{seed}.log",
         resources:
-            # Slurm routing (config.yaml `cluster:`): a key unset for this job's precision
-            # evaluates to None, which Snakemake drops, so sbatch never sees an empty value.
+            # Slurm routing and cost (pinnfail.cluster, config.yaml `cluster:`): a key unset for
+            # this job's precision evaluates to None, which Snakemake drops, so sbatch never
+            # sees an empty value.
             **{
                 k: (lambda wc, k=k: cluster_resources(wc.experiment).get(k))
-                for k in dict.fromkeys(
-                    ["runtime", "mem_mb", "slurm_account"]
-                    + [key for kind in ("fp32", "fp64") for key in ((config.get("cluster") or {}).get(kind) or {})]
-                )
+                for k in cluster.resource_names(CLUSTER)
             },
         shell:
             "pinnfail train --config-json '{params.config}' --keep-checkpoint --out {output} > {log} 2>&1"
             " && rm -f {output}.ckpt.h5"
 
 else:
-    # One job per experiment trains all its seeds at once (jax.vmap over members).
-    for _name, _seeds in SEEDS.items():
+    # One job per group of experiments that differ only in lambda (pinnfail.plan.batch_jobs):
+    # its members, every seed of every experiment of the group, train at once (jax.vmap).
+    for _job in TRAIN_JOBS:
 
         rule:
             name:
-                f"train_batch_{_name}"
+                f"train_batch_{_job.name}"
             output:
-                [run_path(_name, s) for s in _seeds],
+                [run_path(m.experiment, m.seed) for m in _job.members],
             params:
-                config=run_json(_name, _seeds[0]),
-                seeds=" ".join(map(str, _seeds)),
+                args=shlex.join(train_batch_argv(_job, [run_path(m.experiment, m.seed) for m in _job.members])),
                 code=CODE["train"],
             conda:
-                "../../environment.yml"
+                "../envs/train-gpu.yaml"
             log:
-                f"logs/train/{_name}/batch.log",
+                f"logs/train/{_job.name}/batch.log",
             resources:
-                # Slurm routing for the whole batch (empty values already left out).
-                **cluster_resources(_name, len(_seeds)),
+                # Slurm routing and cost of the whole batch (empty values already left out).
+                **cluster.job_resources(_job.config, len(_job.members), CLUSTER),
             shell:
-                "pinnfail train --config-json '{params.config}' --keep-checkpoint --seeds {params.seeds} --outs {output} > {log} 2>&1"
+                "pinnfail {params.args} > {log} 2>&1"
                 " && for f in {output}; do rm -f $f.ckpt.h5; done"

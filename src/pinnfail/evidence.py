@@ -1,0 +1,99 @@
+"""Evidence of a set of runs: one CSV line per run, and test rMAE against iterations per equation.
+
+Both read only artifacts (run.h5 history and attributes, eval.h5 metrics). The convergence
+figure plots, per equation, the test-point rMAE that training logs (equations with an exact
+solution) and each run's final rMAE against the reference (eval.h5, every equation), above
+the test loss, which needs no solution.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .io import Run, atomic_paths, read_metrics, write_text
+from .tables import csv_text
+
+COLUMNS = ("experiment", "pde", "method", "precision", "regularizer", "lambda", "seed", "iterations",
+           "wall_time_s", "rmae", "rrmse", "test_train_ratio", "classification", "stop_reason", "device",
+           "git_revision")
+
+
+def run_row(experiment: str, method: str, run_path, eval_path) -> dict:
+    """One line of runs.csv: the run's settings and provenance (run.h5), its metrics (eval.h5)."""
+    run = Run.read(run_path)
+    metrics = read_metrics(eval_path)
+    return {"experiment": experiment, "method": method, "seed": run.config["seed"],
+            **{key: run.config[key] for key in ("pde", "precision", "regularizer", "lambda")},
+            **{key: run.attrs.get(key, "") for key in ("iterations", "wall_time_s", "stop_reason", "device",
+                                                        "git_revision")},
+            **{key: metrics.get(key, "") for key in ("rmae", "rrmse", "test_train_ratio", "classification")}}
+
+
+def write_runs_csv(path, rows: list[dict]) -> None:
+    write_text(path, csv_text(rows, COLUMNS))
+
+
+def convergence_figure(runs: list[tuple[str, str, str]], png, pdf, dpi: float = 150):
+    """``runs``: (label, run.h5, eval.h5); one column per equation, seeds and labels as lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    by_pde: dict[str, list] = {}
+    for label, run_path, eval_path in runs:
+        run = Run.read(run_path)
+        by_pde.setdefault(run.config["pde"], []).append((label, run.config["seed"], run.history, read_metrics(eval_path)))
+    fig, axes = plt.subplots(2, len(by_pde), figsize=(3.2 * len(by_pde), 5.0), squeeze=False, sharex="col")
+    for col, (pde, members) in enumerate(by_pde.items()):
+        top, bottom = axes[0, col], axes[1, col]
+        labels = sorted({label for label, *_ in members})
+        colors = {label: f"C{i}" for i, label in enumerate(labels)}
+        for label, seed, history, metrics in members:
+            style = {"color": colors[label], "lw": 0.9, "alpha": 0.8}
+            name = f"{label} seed {seed}" if len(labels) > 1 else f"seed {seed}"
+            if "test_rmae" in history:
+                top.semilogy(history["iteration"], history["test_rmae"], label=name, **style)
+            top.semilogy([metrics["iterations"]], [metrics["rmae"]], "o", ms=4, color=colors[label],
+                         label=None if "test_rmae" in history else name)
+            bottom.semilogy(history["iteration"], history["test_total"], **style)
+        top.set_title(pde.replace("_", "-"))
+        bottom.set_xlabel("iteration")
+        top.legend(fontsize=6)
+    axes[0, 0].set_ylabel("rMAE (line: test points,\ndot: reference at the end)")
+    axes[1, 0].set_ylabel("test loss")
+    fig.tight_layout()
+    with atomic_paths(png, pdf) as (tmp_png, tmp_pdf):
+        fig.savefig(tmp_png, format="png", dpi=dpi)
+        fig.savefig(tmp_pdf, format="pdf", dpi=dpi)
+    plt.close(fig)
+
+
+def _pairs(items, what: str) -> list[tuple[str, str, str]]:
+    out = []
+    for item in items or []:
+        label, sep, paths = item.rpartition("=")
+        run_path, colon, eval_path = paths.partition(":")
+        if not (sep and colon and label):
+            raise ValueError(f"{what}: expected LABEL=RUN.h5:EVAL.h5, got {item!r}")
+        out.append((label, run_path, eval_path))
+    return out
+
+
+def add_evidence_parsers(sub) -> None:
+    p = sub.add_parser("runs", help="one CSV line per run (settings, metrics, device, revision)")
+    p.add_argument("--run", action="append", required=True, metavar="EXPERIMENT=RUN.h5:EVAL.h5")
+    p.add_argument("--method", action="append", default=[], metavar="EXPERIMENT=METHOD",
+                   help="the method column of an experiment's runs (default: the experiment name)")
+    p.add_argument("--csv", required=True, type=Path)
+    p.set_defaults(func=_cmd_runs)
+    p = sub.add_parser("convergence", help="figure: rMAE and test loss against iterations, per equation")
+    p.add_argument("--run", action="append", required=True, metavar="LABEL=RUN.h5:EVAL.h5")
+    p.add_argument("--png", required=True, type=Path)
+    p.add_argument("--pdf", required=True, type=Path)
+    p.set_defaults(func=lambda args: convergence_figure(_pairs(args.run, "--run"), args.png, args.pdf))
+
+
+def _cmd_runs(args) -> None:
+    methods = dict(item.split("=", 1) for item in args.method)
+    rows = [run_row(exp, methods.get(exp, exp), run_path, eval_path) for exp, run_path, eval_path in _pairs(args.run, "--run")]
+    write_runs_csv(args.csv, rows)

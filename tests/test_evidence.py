@@ -1,0 +1,63 @@
+"""pinnfail.evidence: runs.csv lines and the convergence figure, from real tiny runs."""
+import csv
+import json
+
+import h5py
+import pytest
+
+from pinnfail.cli import main
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Two seeds of a tiny convection double PINN, evaluated against a small reference."""
+    base = tmp_path_factory.mktemp("evidence")
+    ref = base / "convection.h5"
+    assert main(["reference", "--pde", "convection", "--out", str(ref), "--set", "nx=32", "--set", "nt=17"]) == 0
+    outs = [base / f"s{s}/run.h5" for s in (0, 1)]
+    assert main(["train", "--pde", "convection", "--regularizer", "double", "--lambda", "1e-4", "--grid", "6x6",
+                 "--n-initial", "8", "--n-boundary", "8", "--width", "8", "--depth", "2", "--max-iters", "20",
+                 "--log-every", "5", "--stop-window", "0", "--checkpoint-every", "0", "--n-test-domain", "50",
+                 "--n-test-line", "20", "--precision", "fp64", "--seeds", "0", "1",
+                 "--outs", *map(str, outs), "--quiet", "--no-require-gpu"]) == 0
+    pairs = []
+    for out in outs:
+        ev = out.with_name("eval.h5")
+        assert main(["evaluate", str(out), "--reference", str(ref), "--out", str(ev), "--residual-grid", "8x8"]) == 0
+        pairs.append((str(out), str(ev)))
+    return base, pairs
+
+
+def test_runs_csv_has_one_line_per_run_from_the_artifacts(runs):
+    base, pairs = runs
+    argv = ["runs", "--csv", str(base / "runs.csv"), "--method", "exp=double PINN, 'quoted'"]
+    for run, ev in pairs:
+        argv += ["--run", f"exp={run}:{ev}"]
+    assert main(argv) == 0
+    rows = list(csv.DictReader(open(base / "runs.csv")))
+    assert [row["seed"] for row in rows] == ["0", "1"]
+    for row, (run, ev) in zip(rows, pairs):
+        with h5py.File(run) as f, h5py.File(ev) as g:
+            assert row["method"] == "double PINN, 'quoted'" and row["experiment"] == "exp"
+            assert (row["pde"], row["regularizer"], row["precision"]) == ("convection", "double", "fp64")
+            assert float(row["lambda"]) == 1e-4 and int(row["iterations"]) == int(f.attrs["iterations"])
+            assert row["device"] == f.attrs["device"] and row["stop_reason"] == f.attrs["stop_reason"]
+            assert row["git_revision"] == f.attrs["git_revision"]
+            assert float(row["rmae"]) == pytest.approx(float(g.attrs["rmae"]), rel=1e-12)
+            assert float(row["test_train_ratio"]) == pytest.approx(float(g.attrs["test_train_ratio"]), rel=1e-12)
+            assert json.loads(f.attrs["config"])["seed"] == int(row["seed"])
+
+
+def test_convergence_figure_is_written(runs):
+    base, pairs = runs
+    argv = ["convergence", "--png", str(base / "c.png"), "--pdf", str(base / "c.pdf")]
+    for run, ev in pairs:
+        argv += ["--run", f"double PINN={run}:{ev}"]
+    assert main(argv) == 0
+    assert (base / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (base / "c.pdf").stat().st_size > 1000
+
+
+def test_bad_run_argument_is_one_line_error(runs, capsys):
+    base, _ = runs
+    assert main(["runs", "--csv", str(base / "x.csv"), "--run", "no-paths"]) == 2
+    assert "LABEL=RUN.h5:EVAL.h5" in capsys.readouterr().err and not (base / "x.csv").exists()
