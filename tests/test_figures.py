@@ -21,8 +21,8 @@ from matplotlib.figure import Figure
 
 from pinnfail import figures
 from pinnfail.cli import build_parser
-from pinnfail.figures.residual_slice import time_slice
 from pinnfail.evaluate import evaluate, write_evaluation
+from pinnfail.figures.residual_slice import slice_at, time_slice
 from pinnfail.reference import compute_reference, write_reference
 from pinnfail.train import train
 
@@ -136,6 +136,16 @@ def test_time_slice_snaps_to_a_training_time(inputs, tmp_path):
     assert t in times and abs(t - 0.5) == pytest.approx(np.min(np.abs(times - 0.5))) and note
     style = figures.resolve_style({"time_slice": 0.5, "snap_time_slice": "false"})
     assert time_slice(style, sparse) == (0.5, "")
+
+
+def test_slice_is_read_from_the_evaluation_at_the_nearest_stored_time():
+    x = np.linspace(0, 1, 5)
+    fields = {"slice_t": np.array([0.0, 0.45, 1.0]), "slice_x": x,
+              "slice_residual": np.stack([x, -2 * x, 3 * x])}
+    case = figures.Case("dense", None, fields, {})
+    t, xs, r = slice_at(case, 0.5)
+    assert t == 0.45 and xs is x and np.array_equal(r, 2 * x)  # |residual|
+    assert slice_at(case, 0.9)[0] == 1.0
 
 
 @pytest.mark.parametrize("name", sorted(figures.FIGURES))

@@ -272,6 +272,28 @@ def cmd_cost(args) -> None:
     print(json.dumps({"jobs": jobs, "totals": cost_totals(jobs)}, indent=1) if args.json else cost_text(jobs))
 
 
+def _add_figure_parser(sub) -> None:
+    """``figure NAME --run ROLE=RUN_H5:EVAL_H5 ... --reference [PDE=]REF_H5 ... --png OUT.png
+    --pdf OUT.pdf [--style KEY=VALUE ...]``."""
+    from .figures import DEFAULT_STYLE, ROLES
+
+    roles = "; ".join(f"{name}: {', '.join(r)}" for name, r in ROLES.items())
+    p = sub.add_parser(
+        "figure", help="draw a paper figure (PNG and PDF) from runs and their evaluations",
+        description=f"Draw one of the paper's figures. Roles: {roles}.",
+    )
+    p.add_argument("name", metavar="NAME", help=f"the figure: {', '.join(ROLES)}")
+    p.add_argument("--run", action="append", required=True, metavar="ROLE=RUN_H5:EVAL_H5",
+                   help="a run file and its evaluation file for one role (repeat for every role)")
+    p.add_argument("--reference", action="append", required=True, metavar="[PDE=]REF_H5",
+                   help="reference solution file; fig5 needs one per equation as PDE=REF_H5")
+    p.add_argument("--png", required=True, type=Path, help="PNG to write")
+    p.add_argument("--pdf", required=True, type=Path, help="PDF to write")
+    p.add_argument("--style", action="append", metavar="KEY=VALUE",
+                   help=f"style override, one of {', '.join(DEFAULT_STYLE)}")
+    p.set_defaults(func=cmd_figure)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pinnfail", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="subcommand", required=True)  # not "command": study has a --command
@@ -324,26 +346,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .captions import add_caption_parser
     from .evidence import add_evidence_parsers
-    from .figures import DEFAULT_STYLE, ROLES
     from .study import add_study_parser
     from .tables import add_table_parser
 
     add_table_parser(sub)
-    roles = "; ".join(f"{name}: {', '.join(r)}" for name, r in ROLES.items())
-    p = sub.add_parser(
-        "figure", help="draw a paper figure (PNG and PDF) from runs and their evaluations",
-        description=f"Draw one of the paper's figures. Roles: {roles}.",
-    )
-    p.add_argument("name", metavar="NAME", help=f"the figure: {', '.join(ROLES)}")
-    p.add_argument("--run", action="append", required=True, metavar="ROLE=RUN_H5:EVAL_H5",
-                   help="a run file and its evaluation file for one role (repeat for every role)")
-    p.add_argument("--reference", action="append", required=True, metavar="[PDE=]REF_H5",
-                   help="reference solution file; fig5 needs one per equation as PDE=REF_H5")
-    p.add_argument("--png", required=True, type=Path, help="PNG to write")
-    p.add_argument("--pdf", required=True, type=Path, help="PDF to write")
-    p.add_argument("--style", action="append", metavar="KEY=VALUE",
-                   help=f"style override, one of {', '.join(DEFAULT_STYLE)}")
-    p.set_defaults(func=cmd_figure)
+    _add_figure_parser(sub)
     add_study_parser(sub)
     add_caption_parser(sub)
     add_evidence_parsers(sub)

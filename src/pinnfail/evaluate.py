@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import io
-from .io import Run, read_metrics  # noqa: F401  (read_metrics: the products read metrics here)
+from .io import Run, read_metrics  # noqa: F401  (read_metrics: kept importable from here)
 from .model import build_network
 from .pdes import get_pde
 from .reference import read_reference

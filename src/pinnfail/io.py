@@ -108,8 +108,8 @@ def _make_dirs(folder: Path) -> list[Path]:
     return missing[::-1]
 
 
-def _fsync(path: Path, flags: int = os.O_RDONLY) -> None:
-    fd = os.open(path, flags)
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -235,6 +235,8 @@ def _reading(path, kind: str, datasets: tuple[str, ...] = (), attrs: tuple[str, 
         raise ArtifactError(f"{path}: {kind} file does not exist")
     try:
         f = h5py.File(path, "r")
+    except PermissionError:
+        raise ArtifactError(f"{path}: no permission to read the {kind} file") from None
     except OSError:
         raise ArtifactError(f"{path}: truncated or not an HDF5 file") from None
     with f:

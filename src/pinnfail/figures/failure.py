@@ -5,13 +5,16 @@ from typing import Any, Mapping
 
 from . import panels as pn
 from .inputs import Case, figure, load
-from .labels import inline, labels, pde_title, title
+from .labels import labels, pde_title, title, variant
 
 
-def describe(case: Case, label: str) -> str:
-    """A run in a title: its label, called a failure mode only if it overfits."""
-    head, _, role = label.partition("\n")
-    return inline(f"{head}, a failure mode\n{role}" if case.overfit else label).strip()
+def describe(case: Case) -> str:
+    """A run in a title: its variant and classification, called a failure mode only if
+    it overfits."""
+    text = variant(case.config)
+    if case.classification is not None:
+        text += f": {case.classification}"
+    return f"{text}, a failure mode" if case.overfit else text
 
 
 @figure("fig1", roles=("failure", "regularized"))
@@ -57,9 +60,9 @@ def fig1(runs: Mapping[str, Any], reference, png, pdf, style: Mapping[str, Any] 
                            linewidths=0, zorder=3)
         pn.log_ticks(axes[0, 3])
         pn.metrics_panel(axes[1, 0], cases, lab, col)
-        fig.suptitle(f"{pde_title(pde, ref.params)}, {failure.config['precision'].upper()}: "
-                     f"{describe(failure, lab['failure'])} (top, {style['point_color']} dots: "
-                     f"collocation points) and {describe(regularized, lab['regularized'])} (bottom)")
+        fig.suptitle(f"{pde_title(pde, ref.params)}, {failure.config['precision'].upper()}\n"
+                     f"{describe(failure)} (top, {style['point_color']} dots: collocation points); "
+                     f"{describe(regularized)} (bottom)")
         return fig
 
     return pn.render("fig1", png, pdf, style, draw)
