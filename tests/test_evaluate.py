@@ -37,7 +37,7 @@ def test_evaluation_file_layout_and_metrics(evaluated):
     assert math.isclose(m["test_train_ratio"], m["test_loss"] / m["train_loss"])
     assert set(m["term_test_train_ratios"]) == {"domain", "initial", "periodic"}
     # only overfitting is a failure mode; the decision's inputs are stored beside it
-    assert m["failure_mode"] == m["overfit"] == (m["classification"] == "overfit")
+    assert m["failure_mode"] == (m["classification"] == "overfit")
     assert m["thresholds"] == DEFAULT_THRESHOLDS and m["classification_reason"]
     assert math.isclose(m["stop_tolerance"], math.sqrt(np.finfo(np.float32).eps))
     with h5py.File(paths[0]) as f:

@@ -22,7 +22,7 @@ def test_table1_rows_mean_std_and_cited_rows(evaluated, tiny_settings, tmp_path)
     assert math.isclose(row["rmae_std"], np.std(values, ddof=1))
     assert row["n_seeds"] == 2 and row["N"] == 30 + 7 + 5
     assert row["failure_mode"] == f"{sum(m['failure_mode'] for m in metrics)}/2"
-    assert row["n_overfit"] == sum(m["overfit"] for m in metrics)
+    assert row["n_overfit"] == sum(m["classification"] == "overfit" for m in metrics)
     classes = [m["classification"] for m in metrics]
     assert sum(row[f"n_{c.replace(' ', '_')}"] for c in CLASSES) == 2
     assert all(f"{c} {classes.count(c)}/2" in row["classification"] for c in set(classes))

@@ -165,8 +165,7 @@ def evaluate(run_path, reference_path, residual_grid=(256, 256), thresholds=None
         objective_change=objective_change(hist["objective"], config["stop_window"], config["log_every"]),
         stop_tolerance=math.sqrt(float(np.finfo(config["precision"].replace("fp", "float")).eps)),
         thresholds=thresholds))
-    metrics["overfit"] = metrics["classification"] == "overfit"
-    metrics["failure_mode"] = metrics["overfit"]
+    metrics["failure_mode"] = metrics["classification"] == "overfit"
     metrics["thresholds"] = thresholds
     fields = {
         "x": ref.x, "t": ref.t, "u_pred": u_pred, "error": u_pred - ref.u,
