@@ -1,4 +1,4 @@
-"""Command line: ``pinnfail reference | train | evaluate | cost | table1 | figure | study``.
+"""Command line: ``pinnfail reference | train | evaluate | cost | table1 | figure | study | runs | convergence``.
 
 Every training setting of the run schema is a ``train`` flag (generated from
 the schema, so flags, --config files and the Snakemake rules cannot drift).
