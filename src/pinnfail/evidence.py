@@ -33,7 +33,8 @@ def write_runs_csv(path, rows: list[dict]) -> None:
 
 
 def convergence_figure(runs: list[tuple[str, str, str]], png, pdf, dpi: float = 150):
-    """``runs``: (label, run.h5, eval.h5); one column per equation, seeds and labels as lines."""
+    """``runs``: (label, run.h5, eval.h5); one column per equation, a colour per label, a line
+    style per seed."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -49,7 +50,7 @@ def convergence_figure(runs: list[tuple[str, str, str]], png, pdf, dpi: float = 
         labels = sorted({label for label, *_ in members})
         colors = {label: f"C{i}" for i, label in enumerate(labels)}
         for label, seed, history, metrics in members:
-            style = {"color": colors[label], "lw": 0.9, "alpha": 0.8}
+            style = {"color": colors[label], "lw": 0.9, "alpha": 0.8, "ls": ("-", "--", ":", "-.")[seed % 4]}
             name = f"{label} seed {seed}" if len(labels) > 1 else f"seed {seed}"
             if "test_rmae" in history:
                 top.semilogy(history["iteration"], history["test_rmae"], label=name, **style)
