@@ -124,6 +124,9 @@ def cmd_evaluate(args) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pinnfail", description=__doc__.split("\n")[0])
+    parser.add_argument("--pde-plugin", action="append", default=[], metavar="FILE",
+                        help="before the subcommand: a Python file defining PINNFAIL_PDES, "
+                             "equations to add to the registry (repeatable)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     from .pdes import PDES
@@ -166,6 +169,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from .pdes import load_plugin
+
+    early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    early.add_argument("--pde-plugin", action="append", default=[])
+    try:
+        for path in early.parse_known_args(argv)[0].pde_plugin:  # the parser's choices need them
+            load_plugin(path)
+    except ValueError as err:
+        print(f"pinnfail: error: {err}", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

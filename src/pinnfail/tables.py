@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .evaluate import read_metrics
+from .pdes import PDES
 
 COLUMNS = (
     "equation", "method", "precision", "N", "loss_mean", "loss_std", "rmae_mean", "rmae_std",
@@ -18,7 +19,6 @@ COLUMNS = (
     "test_train_ratio_mean", "max_term_ratio_mean", "failure_mode", "n_overfit", "n_error_near_one",
     "stop_reasons", "source", "citation",
 )
-EQUATION_ORDER = ("convection", "reaction", "wave", "allen_cahn")
 SOURCE_ORDER = ("literature", "paper", "pipeline")
 
 
@@ -70,7 +70,7 @@ def table1(rows: list[tuple[str, list]], include_paper: bool = True) -> list[dic
         out += [r for r in paper_rows() if r["equation"] in equations]
 
     def order(r):
-        return (EQUATION_ORDER.index(r["equation"]), SOURCE_ORDER.index(r["source"]), r["method"])
+        return (list(PDES).index(r["equation"]), SOURCE_ORDER.index(r["source"]), r["method"])
 
     return sorted(out, key=order)
 

@@ -5,15 +5,16 @@ rule table1:
         csv=report("results/table1.csv", caption="../report/table1.rst", category="Table 1"),
         md="results/table1.md",
     params:
-        rows=table_args(),
+        argv=table_argv(),
+        outputs=output_flags("csv", "md"),
         code=CODE["table"],
     conda:
         "../../environment.yml"
     log:
         "logs/table1.log",
     localrule: True
-    shell:
-        "pinnfail table1 {params.rows} --csv {output.csv} --md {output.md} > {log} 2>&1"
+    script:
+        "../scripts/pinnfail_cli.py"
 
 
 rule figure:
@@ -23,12 +24,13 @@ rule figure:
         png=report("results/figures/{figure}.png", caption="../report/figure.rst", category="Figures"),
         pdf="results/figures/{figure}.pdf",
     params:
-        args=figure_args,
+        argv=figure_argv,
+        outputs=output_flags("png", "pdf"),
         code=CODE["figures"],
     conda:
         "../../environment.yml"
     log:
         "logs/figures/{figure}.log",
     localrule: True
-    shell:
-        "pinnfail figure {wildcards.figure} {params.args} --png {output.png} --pdf {output.pdf} > {log} 2>&1"
+    script:
+        "../scripts/pinnfail_cli.py"

@@ -11,15 +11,16 @@ for _study in STUDIES:
             csv=report(f"results/studies/{_study}/study.csv", caption="../report/study.rst", category="Regularizer study"),
             md=f"results/studies/{_study}/study.md",
         params:
-            args=study_args([_study]),
+            argv=study_argv([_study]),
+            outputs=output_flags("csv", "md"),
             code=CODE["study"],
         conda:
             "../../environment.yml"
         log:
             f"logs/study/{_study}.log",
         localrule: True
-        shell:
-            "pinnfail study {params.args} --csv {output.csv} --md {output.md} > {log} 2>&1"
+        script:
+            "../scripts/pinnfail_cli.py"
 
     if "figure" not in config["study"][_study]:
         continue
@@ -33,15 +34,16 @@ for _study in STUDIES:
             png=report(f"results/studies/{_study}/fig6.png", caption="../report/study.rst", category="Regularizer study"),
             pdf=f"results/studies/{_study}/fig6.pdf",
         params:
-            args=study_figure_args(_study),
+            argv=study_figure_argv(_study),
+            outputs=output_flags("png", "pdf"),
             code=CODE["figures"],
         conda:
             "../../environment.yml"
         log:
             f"logs/study/{_study}_fig6.log",
         localrule: True
-        shell:
-            "pinnfail figure fig6 {params.args} --png {output.png} --pdf {output.pdf} > {log} 2>&1"
+        script:
+            "../scripts/pinnfail_cli.py"
 
 
 if config.get("doc_studies"):
@@ -52,13 +54,13 @@ if config.get("doc_studies"):
         output:
             "docs/regularizers.md",
         params:
-            args=study_args(config["doc_studies"]),
+            argv=study_argv(config["doc_studies"], "--command=snakemake --cores 2 docs/regularizers.md"),
+            outputs=output_flags("doc"),
             code=CODE["study"],
         conda:
             "../../environment.yml"
         log:
             "logs/study/regularizers_doc.log",
         localrule: True
-        shell:
-            "pinnfail study {params.args} --doc {output} "
-            "--command 'snakemake --cores 2 docs/regularizers.md' > {log} 2>&1"
+        script:
+            "../scripts/pinnfail_cli.py"

@@ -4,7 +4,9 @@ if not BATCH:
         output:
             run_path("{experiment}", "{seed}"),
         params:
-            config=lambda wc: run_json(wc.experiment, wc.seed),
+            argv=lambda wc: train_argv(wc.experiment, [wc.seed]),
+            outputs=output_flags("out"),
+            remove_after=lambda wc, output: [checkpoint_of(run) for run in output],
             code=CODE["train"],
         conda:
             "../../environment.yml"
@@ -20,9 +22,8 @@ if not BATCH:
                     + [key for kind in ("fp32", "fp64") for key in ((config.get("cluster") or {}).get(kind) or {})]
                 )
             },
-        shell:
-            "pinnfail train --config-json '{params.config}' --keep-checkpoint --out {output} > {log} 2>&1"
-            " && rm -f {output}.ckpt.h5"
+        script:
+            "../scripts/pinnfail_cli.py"
 
 else:
     # One job per experiment trains all its seeds at once (jax.vmap over members).
@@ -34,8 +35,9 @@ else:
             output:
                 [run_path(_name, s) for s in _seeds],
             params:
-                config=run_json(_name, _seeds[0]),
-                seeds=" ".join(map(str, _seeds)),
+                argv=train_argv(_name, _seeds),
+                outputs=["--outs", *[run_path(_name, s) for s in _seeds]],
+                remove_after=[checkpoint_of(run_path(_name, s)) for s in _seeds],
                 code=CODE["train"],
             conda:
                 "../../environment.yml"
@@ -44,6 +46,5 @@ else:
             resources:
                 # Slurm routing for the whole batch (empty values already left out).
                 **cluster_resources(_name, len(_seeds)),
-            shell:
-                "pinnfail train --config-json '{params.config}' --keep-checkpoint --seeds {params.seeds} --outs {output} > {log} 2>&1"
-                " && for f in {output}; do rm -f $f.ckpt.h5; done"
+            script:
+                "../scripts/pinnfail_cli.py"
