@@ -7,12 +7,48 @@ convection beta*max|u| (u_t and beta u_x), reaction rho*max|u|, wave
 (c*pi*max(1, beta))^2 * max|u| (u_tt and c^2 u_xx); conditions max|u| times
 the same factor (the wave velocity condition contains u_t).
 """
+import csv
+import math
+from dataclasses import replace
+from pathlib import Path
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import yaml
 
-from pinnfail.pdes import PDES, get_pde
+from pinnfail.pdes import PDE, PDES, Condition, get_pde, load_plugin, register
+
+
+# A toy equation defined here alone, with an exact solution: the 1-D heat equation
+# u_t = k u_xx on [0, 1] x [0, 1], u(x, 0) = sin(pi x), u(0, t) = u(1, t) = 0,
+# u = exp(-k pi^2 t) sin(pi x). This file is also a plugin (PINNFAIL_PDES): the workflow
+# test below names it in `pde_plugins`, which registers HEAT in Snakemake and in every job.
+def _heat_initial(u, s, pde, p):
+    return u(s, jnp.full_like(s, pde.t0))["u"] - pde.initial(s, p)
+
+
+def _heat_dirichlet(u, s, pde, p):
+    ends = jnp.stack([jnp.full_like(s, pde.x0), jnp.full_like(s, pde.x1)], axis=-1)
+    return u(ends, jnp.stack([s, s], axis=-1))["u"]
+
+
+HEAT = PDE(
+    name="heat",
+    title="Heat",
+    x_domain=(0.0, 1.0),
+    t_domain=(0.0, 1.0),
+    defaults={"k": 0.1},
+    residual=lambda d, x, t, p: d["u_t"] - p["k"] * d["u_xx"],
+    order=2,
+    conditions=(Condition("initial", "initial", _heat_initial),
+                Condition("dirichlet", "boundary", _heat_dirichlet)),
+    initial=lambda x, p: jnp.sin(jnp.pi * x),
+    exact=lambda x, t, p: jnp.exp(-p["k"] * jnp.pi**2 * t) * jnp.sin(jnp.pi * x),
+    doc="u_t - k u_xx = 0, u(x,0) = sin(pi x), u(0,t) = u(1,t) = 0",
+)
+PINNFAIL_PDES = (HEAT,)
 
 CASES = [
     ("convection", None),
@@ -95,3 +131,81 @@ def test_unknown_parameter_is_an_error():
     assert "beta" in str(err.value)
     assert pde.params({"beta": 30}) == {"beta": 30.0}
     assert pde.params() == {"beta": 50.0}
+
+
+@pytest.fixture
+def heat_registered():
+    """HEAT in the registry for one test (the registry is process-wide)."""
+    register(HEAT)
+    yield HEAT
+    del PDES["heat"]
+
+
+def test_toy_heat_exact_solution_satisfies_its_equation_and_conditions():
+    p = HEAT.params({"k": 0.3})
+    kx, kt = jax.random.split(jax.random.PRNGKey(1))
+    x, t = points(0.0, 1.0, 500, kx), points(0.0, 1.0, 500, kt)
+    u = lambda a, b: HEAT.exact(a, b, p)  # noqa: E731
+    scale = p["k"] * np.pi**2
+    assert float(jnp.max(jnp.abs(HEAT.residual_of(u, x, t, p)))) / scale < 1e-10
+    for cond in HEAT.conditions:
+        assert float(jnp.max(jnp.abs(cond.residual_of(u, x, HEAT, p)))) < 1e-12, cond.name
+    wrong = lambda a, b: jnp.exp(-2 * p["k"] * jnp.pi**2 * b) * jnp.sin(jnp.pi * a)  # noqa: E731
+    assert float(jnp.max(jnp.abs(HEAT.residual_of(wrong, x, t, p)))) / scale > 0.1
+
+
+def test_register_adds_in_order_and_refuses_clashes(heat_registered):
+    assert list(PDES)[:4] == ["convection", "reaction", "wave", "allen_cahn"]
+    assert list(PDES)[-1] == "heat" and get_pde("heat") is HEAT
+    assert register(HEAT) is HEAT  # the same definition again: no-op
+    with pytest.raises(ValueError, match="'heat' is already registered"):
+        register(replace(HEAT, doc="another heat"))
+    with pytest.raises(ValueError, match="lower-case identifier"):
+        register(replace(HEAT, name="Heat 2"))
+
+
+def test_a_plugin_file_registers_its_equations(tmp_path):
+    plugin = tmp_path / "my_pdes.py"
+    plugin.write_text("from pinnfail.pdes import CONVECTION\nfrom dataclasses import replace\n"
+                      "PINNFAIL_PDES = [replace(CONVECTION, name='advection')]\n")
+    try:
+        (pde,) = load_plugin(plugin)
+        assert PDES["advection"] is pde and load_plugin(plugin) == (pde,)
+    finally:
+        PDES.pop("advection", None)
+    (tmp_path / "empty.py").write_text("")
+    with pytest.raises(ValueError, match="defines no PINNFAIL_PDES"):
+        load_plugin(tmp_path / "empty.py")
+    with pytest.raises(ValueError, match="no such file"):
+        load_plugin(tmp_path / "missing.py")
+
+
+def test_toy_equation_runs_through_the_workflow(tmp_path, heat_registered):
+    """Reference, training, evaluation and Table 1 of an equation this file alone defines."""
+    from test_workflow import copy_workflow, snakemake
+
+    from pinnfail.reference import read_reference
+
+    work = copy_workflow(tmp_path / "wf")
+    overlay = {
+        "pde_plugins": [str(Path(__file__).resolve())],
+        "pdes": {"heat": {"k": 0.2}},
+        "reference": {"heat": {"nx": 33, "nt": 17}},
+        "experiments": {"heat_pinn": {
+            "pde": "heat", "seeds": [0], "precision": "fp64", "grid": [8, 8], "n_initial": 16,
+            "n_boundary": 16, "depth": 2, "width": 16, "max_iters": 300, "log_every": 50, "stop_window": 0,
+            "checkpoint_every": 0, "n_test_domain": 400, "n_test_line": 50}},
+        "evaluation": {"residual_grid": [16, 16]},
+        "table1": {"rows": [{"method": "PINN (toy heat)", "experiment": "heat_pinn"}]},
+    }
+    (work / "heat.yaml").write_text(yaml.safe_dump(overlay))
+    snakemake(work, "results/table1.csv", "--configfile", "heat.yaml")
+
+    ref = read_reference(work / "data/reference/heat.h5")
+    exact = np.asarray(HEAT.exact(ref.x[None, :], ref.t[:, None], {"k": 0.2}))
+    np.testing.assert_allclose(ref.u, exact, atol=1e-12)
+    with open(work / "results/table1.csv", newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    assert (row["equation"], row["method"], row["source"]) == ("heat", "PINN (toy heat)", "pipeline")
+    assert math.isfinite(float(row["rmae_mean"]))
+    print("toy heat rMAE", row["rmae_mean"])

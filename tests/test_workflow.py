@@ -1,11 +1,13 @@
 """The Snakemake workflow: config validation, and reruns that touch only what changed.
 
 A tiny preset (derived from config.yaml: every experiment shrunk) runs the whole
-pipeline in a temporary copy of the workflow; then config edits are dry-run and
-the jobs Snakemake plans are compared with what each edit should rebuild.
+pipeline in a temporary copy of the workflow and of the package (src/); then
+config edits and library edits are dry-run and the jobs Snakemake plans are
+compared with what each edit should rebuild.
 """
 import copy
 import csv
+import os
 import re
 import shutil
 import subprocess
@@ -17,6 +19,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+# Free text that a shell would mangle: it must reach the outputs verbatim.
+METHOD = 'Bob\'s "PINN" $HOME'
+TITLE = 'A "quoted" study\'s title: $HOME `id` \\ ; echo'
 
 
 def tiny_preset() -> dict:
@@ -34,12 +39,21 @@ def tiny_preset() -> dict:
             name: {"seeds": [0], "max_iters": 5, "grid": [5, 5], "n_initial": 6, "n_boundary": 6}
             for name in full["experiments"]
         },
+        "table1": {"rows": [{**row, "method": METHOD if i == 0 else row["method"]}
+                            for i, row in enumerate(full["table1"]["rows"])]},
+        "study": {"quoted": {
+            "title": TITLE, "seeds": [0],
+            "base": {"pde": "convection", "max_iters": 5, "grid": [5, 5], "n_initial": 6, "n_boundary": 6},
+            "variants": [{"regularizer": "none"}, {"regularizer": "l2", "lambda": 1.0e-5}],
+        }},
     }
     return preset
 
 
 def snakemake(workdir: Path, *args, check=True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([*SNAKEMAKE, "--cores", "2", *args], cwd=workdir, capture_output=True, text=True)
+    env = {**os.environ, "PYTHONPATH": str(workdir / "src")}  # the copy's package, editable by tests
+    proc = subprocess.run([*SNAKEMAKE, "--cores", "2", *args], cwd=workdir, capture_output=True, text=True,
+                          env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -62,6 +76,7 @@ def copy_workflow(dest: Path) -> Path:
     for name in ("Snakefile", "config.yaml"):
         shutil.copy(ROOT / name, dest / name)
     shutil.copytree(ROOT / "workflow", dest / "workflow")
+    shutil.copytree(ROOT / "src", dest / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     return dest
 
 
@@ -71,7 +86,7 @@ def built(tmp_path_factory):
     work = copy_workflow(tmp_path_factory.mktemp("workflow"))
     preset = tiny_preset()
     (work / "tiny.yaml").write_text(yaml.safe_dump(preset))
-    snakemake(work, "--configfile", "tiny.yaml")
+    snakemake(work, "all", "results/studies/quoted/study.md", "--configfile", "tiny.yaml")
     assert (work / "results/table1.csv").exists()
     assert planned_outputs(work, "tiny.yaml") == set()
     return work, preset
@@ -113,6 +128,17 @@ def test_report_captions_quote_the_artifacts_numbers(built):
     caption = (work / "results/figures/fig1.rst").read_text()
     assert f"rMAE {_fmt(float(m['rmae']))}" in caption and f"*{m['classification']}*" in caption
     assert m["classification_reason"] in page
+
+
+def test_free_text_reaches_the_outputs_verbatim(built):
+    work, _ = built
+    with open(work / "results/table1.csv", newline="") as f:
+        assert METHOD in {row["method"] for row in csv.DictReader(f)}
+    assert METHOD in (work / "results/table1.md").read_text()
+    assert f"## {TITLE}\n" in (work / "results/studies/quoted/study.md").read_text()
+    assert not list(work.glob("results/runs/*/seed*/run.h5.ckpt.h5"))  # the dispatcher removed them
+    log = (work / "logs/train/conv_none_fp32/seed0.log").read_text()
+    assert '"stop_reason"' in log  # pinnfail's own output, through the fd-level redirect
 
 
 def test_editing_one_equation_reruns_only_that_equation(built):
@@ -171,6 +197,11 @@ def test_figure_style_reruns_only_figures(built):
     (lambda c: c["pdes"].update(heat={"k": 1.0}), "heat"),
     (lambda c: c["figures"]["panels"].update(fig1={"failure": "nope", "regularized": "conv_double_fp32"}), "nope"),
     (lambda c: c.update(doc_studies=["regularizers_quick", "missing_study"]), "missing_study"),
+    (lambda c: c["pdes"]["convection"].update(beta=float("nan")), "pdes.convection.beta: nan is not a finite"),
+    (lambda c: c["experiments"]["conv_l2_fp32"].update(**{"lambda": float("inf")}),
+     "experiments.conv_l2_fp32.lambda: inf is not a finite"),
+    (lambda c: c["evaluation"].update(error=float("-inf")), "evaluation.error: -inf is not a finite"),
+    (lambda c: c["figures"].update(seed=7), "experiment 'conv_none_fp32' (figures.panels.fig1.failure) has no seed 7"),
 ])
 def test_bad_config_stops_with_the_field_named(tmp_path, edit, message):
     work = copy_workflow(tmp_path / "wf")
@@ -200,3 +231,69 @@ def test_batch_seeds_switch_plans_one_job_per_experiment(tmp_path):
     assert "--seeds 0 1 2" in text or re.search(r"output: results/runs/conv_l2_fp32/seed0/run\.h5, "
                                                 r"results/runs/conv_l2_fp32/seed1/run\.h5, "
                                                 r"results/runs/conv_l2_fp32/seed2/run\.h5", text)
+
+
+# --- Library edits: each stage's code is the import closure of its entry module ---------------
+
+LIBRARY = ROOT / "src" / "pinnfail"
+MODULES = sorted(
+    ".".join(("pinnfail", *path.relative_to(LIBRARY).with_suffix("").parts)).removesuffix(".__init__")
+    for path in LIBRARY.rglob("*.py")
+)
+STAGE_PATTERNS = {  # the stage of a planned output (its job's first output)
+    "reference": r"data/reference/", "train": r"results/runs/.*/run\.h5$", "evaluate": r"results/runs/.*/eval\.h5$",
+    "table": r"results/table1\.csv$", "figures": r"results/figures/",
+}
+TRAINED = {"train", "evaluate", "table", "figures"}
+EVERYTHING = {"reference"} | TRAINED
+# What an edit must rerun (a stage that reruns takes everything downstream of it along).
+EXPECTED = {
+    "pinnfail": EVERYTHING,  # __init__ runs in every job
+    "pinnfail.cli": EVERYTHING,  # parses every job's arguments
+    "pinnfail.jets": EVERYTHING,  # the network's forward pass; pdes' exact-solution residuals
+    "pinnfail.pdes": EVERYTHING,
+    "pinnfail.io": EVERYTHING,
+    "pinnfail.lbfgs": TRAINED,
+    "pinnfail.losses": TRAINED,
+    "pinnfail.model": TRAINED,
+    "pinnfail.train": TRAINED,
+    "pinnfail.collocation": TRAINED,
+    "pinnfail.reference": {"reference", "evaluate", "table", "figures"},
+    "pinnfail.evaluate": {"evaluate", "table", "figures"},
+    "pinnfail.tables": {"table"},
+    "pinnfail.figures": {"figures"},
+    "pinnfail.study": set(),  # only the studies (not in the default target)
+}
+
+
+def stages_of(outputs) -> dict[str, set[str]]:
+    found = {stage: set() for stage in STAGE_PATTERNS}
+    for output in outputs:
+        stage = [s for s, pattern in STAGE_PATTERNS.items() if re.search(pattern, output)]
+        assert len(stage) == 1, output
+        found[stage[0]].add(output)
+    return found
+
+
+@pytest.fixture(scope="module")
+def every_job(built):
+    return stages_of(planned_outputs(built[0], "tiny.yaml", "--forceall"))
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_editing_a_module_reruns_exactly_the_stages_that_run_it(built, every_job, module):
+    work, _ = built
+    source = work / "src" / Path(*module.split(".")).with_suffix(".py")
+    if not source.exists():
+        source = source.with_suffix("") / "__init__.py"
+    text = source.read_text()
+    try:
+        source.write_text(text + "\n# an edit\n")
+        planned = stages_of(planned_outputs(work, "tiny.yaml"))
+    finally:
+        source.write_text(text)
+    rerun = {stage for stage, outputs in planned.items() if outputs}
+    for stage in rerun:  # a code change reruns every job of a stage, never part of it
+        assert planned[stage] == every_job[stage], (module, stage)
+    if module in EXPECTED:
+        assert rerun == EXPECTED[module], module

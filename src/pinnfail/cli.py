@@ -222,6 +222,11 @@ def cmd_figure(args) -> None:
     else:
         references = refs if len(refs) != 1 or None not in refs else refs[None]
     result = make_figure(args.name, runs, references, args.png, args.pdf, _figure_style(args.style))
+    if args.caption:
+        from .captions import figure_caption
+        from .io import read_metrics, write_text
+
+        write_text(args.caption, figure_caption(args.name, {role: read_metrics(e) for role, (_, e) in runs.items()}))
     print(json.dumps(result))
 
 
@@ -291,12 +296,17 @@ def _add_figure_parser(sub) -> None:
     p.add_argument("--pdf", required=True, type=Path, help="PDF to write")
     p.add_argument("--style", action="append", metavar="KEY=VALUE",
                    help=f"style override, one of {', '.join(DEFAULT_STYLE)}")
+    p.add_argument("--caption", type=Path,
+                   help="also write the figure's report caption (rst) from its runs' eval.h5")
     p.set_defaults(func=cmd_figure)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pinnfail", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="subcommand", required=True)  # not "command": study has a --command
+    parser.add_argument("--pde-plugin", action="append", default=[], metavar="FILE",
+                        help="before the subcommand: a Python file defining PINNFAIL_PDES, "
+                             "equations to add to the registry (repeatable)")
+        sub = parser.add_subparsers(dest="subcommand", required=True)  # not "command": study has a --command
 
     from .pdes import PDES
 
@@ -358,6 +368,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from .pdes import load_plugin
+
+    early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    early.add_argument("--pde-plugin", action="append", default=[])
+    try:
+        for path in early.parse_known_args(argv)[0].pde_plugin:  # the parser's choices need them
+            load_plugin(path)
+    except ValueError as err:
+        print(f"pinnfail: error: {err}", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -1,13 +1,19 @@
-"""Run configuration: one JSON schema, validated with messages that name the field."""
+"""Configuration: schemas completed from the PDE registry, validated with messages that name
+the field; numbers must be finite everywhere."""
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, Mapping
 
 import jsonschema
+import yaml
+
+from .pdes import PDES, get_pde
 
 
 class ConfigError(ValueError):
@@ -15,8 +21,37 @@ class ConfigError(ValueError):
 
 
 @lru_cache(maxsize=None)
+def _run_schema_file() -> str:
+    return resources.files("pinnfail").joinpath("schemas/run.schema.json").read_text()
+
+
+def _with_pde_names(schema: dict, where: dict) -> dict:
+    """``schema`` with the registry's equation names as the enum of ``where`` (a sub-schema)."""
+    where["enum"] = list(PDES)
+    return schema
+
+
 def run_schema() -> dict:
-    return json.loads(resources.files("pinnfail").joinpath("schemas/run.schema.json").read_text())
+    """The run schema (src/pinnfail/schemas/run.schema.json), ``pde`` enumerating the registry."""
+    schema = json.loads(_run_schema_file())
+    return _with_pde_names(schema, schema["properties"]["pde"])
+
+
+def workflow_schema(path) -> dict:
+    """The workflow config schema at ``path``, ``definitions.pde_name`` enumerating the registry."""
+    schema = yaml.safe_load(Path(path).read_text())
+    return _with_pde_names(schema, schema["definitions"]["pde_name"])
+
+
+def non_finite(instance: Any, prefix: str = "config") -> list[str]:
+    """Messages for every NaN or infinite number in ``instance`` (nested), naming its field."""
+    if isinstance(instance, float) and not math.isfinite(instance):
+        return [f"{prefix}: {instance} is not a finite number"]
+    if isinstance(instance, Mapping):
+        return [m for key, value in instance.items() for m in non_finite(value, f"{prefix}.{key}")]
+    if isinstance(instance, (list, tuple)):
+        return [m for i, value in enumerate(instance) for m in non_finite(value, f"{prefix}.{i}")]
+    return []
 
 
 def _field(error: jsonschema.ValidationError, prefix: str) -> str:
@@ -37,11 +72,15 @@ def _message(error: jsonschema.ValidationError, prefix: str) -> str:
 
 
 def validate(instance: Any, schema: Mapping, prefix: str = "config") -> None:
-    """Raise ConfigError listing every violation of ``schema``."""
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
-    if errors:
-        raise ConfigError("\n".join(_message(e, prefix) for e in errors))
+    """Raise ConfigError naming every non-finite number, or else every violation of ``schema``
+    (JSON Schema's ``number`` admits NaN and infinity)."""
+    messages = non_finite(instance, prefix)
+    if not messages:
+        validator = jsonschema.Draft202012Validator(schema)
+        errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path])
+        messages = [_message(e, prefix) for e in errors]
+    if messages:
+        raise ConfigError("\n".join(messages))
 
 
 def run_config(values: Mapping[str, Any], prefix: str = "run") -> dict:
@@ -61,8 +100,6 @@ def run_config(values: Mapping[str, Any], prefix: str = "run") -> dict:
             f"{prefix}.checkpoint_every: must be a multiple of log_every ({config['log_every']}), "
             f"got {config['checkpoint_every']}"
         )
-    from .pdes import get_pde
-
     pde = get_pde(config["pde"])
     try:
         pde.params(config["pde_params"])

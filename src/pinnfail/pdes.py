@@ -1,4 +1,4 @@
-"""The four benchmark equations, each defined once.
+"""The equations, each defined once, and their registry (``PDES``, ``register``).
 
 A PDE holds its domain, its parameters (paper defaults, overridable), the
 interior residual, its initial/boundary conditions as residuals and, where one
@@ -13,10 +13,19 @@ two-sided Dirichlet conditions need). Its residual is a function of the line
 coordinate ``s`` and of ``u(x, t)``, which returns the jet (up to the
 condition's ``order``) at any points; a condition may return several
 components per point, on the last axis. Everything broadcasts over points.
+
+The registry is the one list of equation names: schemas, tables and the
+workflow derive theirs from it. A new equation is one ``PDE`` passed to
+``register``, or listed in a plugin file (``load_plugin``; config
+``pde_plugins``, CLI ``--pde-plugin``).
 """
 from __future__ import annotations
 
+import importlib.util
+import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Mapping
 
 import jax.numpy as jnp
@@ -239,7 +248,48 @@ ALLEN_CAHN = PDE(
     default_grid=(512, 201),
 )
 
-PDES: dict[str, PDE] = {p.name: p for p in (CONVECTION, REACTION, WAVE, ALLEN_CAHN)}
+PDES: dict[str, PDE] = {}
+"""The registry: every equation the tools know, by name, in registration order (the order of
+tables and of the schemas' enums). The paper's four come first; ``register`` adds more."""
+
+PLUGIN_ATTRIBUTE = "PINNFAIL_PDES"
+_PLUGINS: dict[Path, tuple[PDE, ...]] = {}
+
+
+def register(pde: PDE) -> PDE:
+    """Add ``pde`` to the registry under its name (a new lower-case identifier); returns it."""
+    if not isinstance(pde, PDE):
+        raise TypeError(f"pde: expected a PDE, got {type(pde).__name__}")
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", pde.name):
+        raise ValueError(f"pde: name {pde.name!r} must be a lower-case identifier ([a-z][a-z0-9_]*)")
+    if PDES.get(pde.name, pde) is not pde:
+        raise ValueError(f"pde: {pde.name!r} is already registered")
+    PDES[pde.name] = pde
+    return pde
+
+
+for _pde in (CONVECTION, REACTION, WAVE, ALLEN_CAHN):
+    register(_pde)
+
+
+def load_plugin(path) -> tuple[PDE, ...]:
+    """Register the equations of a plugin: a Python file defining ``PINNFAIL_PDES``, a sequence
+    of PDEs (importing it registers nothing by itself). Loading a file again is a no-op."""
+    path = Path(path).resolve()
+    if path in _PLUGINS:
+        return _PLUGINS[path]
+    if not path.is_file():
+        raise ValueError(f"pde_plugins: no such file {str(path)!r}")
+    name = "pinnfail_plugin_" + re.sub(r"\W", "_", path.stem)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # as an import would (dataclasses and pickling look it up)
+    spec.loader.exec_module(module)
+    pdes = getattr(module, PLUGIN_ATTRIBUTE, None)
+    if pdes is None:
+        raise ValueError(f"pde_plugins: {str(path)!r} defines no {PLUGIN_ATTRIBUTE} (a sequence of PDEs)")
+    _PLUGINS[path] = tuple(register(pde) for pde in pdes)
+    return _PLUGINS[path]
 
 
 def get_pde(name: str) -> PDE:

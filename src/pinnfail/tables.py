@@ -11,6 +11,7 @@ import numpy as np
 from .evaluate import CLASSES
 from .io import format_number as _fmt
 from .io import read_metrics, write_text
+from .pdes import PDES
 
 CLASS_COUNTS = tuple(f"n_{c.replace(' ', '_')}" for c in CLASSES)
 COLUMNS = (
@@ -19,7 +20,6 @@ COLUMNS = (
     "test_train_ratio_mean", "max_term_ratio_mean", "classification", "failure_mode", *CLASS_COUNTS,
     "stop_reasons", "source", "citation",
 )
-EQUATION_ORDER = ("convection", "reaction", "wave", "allen_cahn")
 SOURCE_ORDER = ("literature", "paper", "pipeline")
 
 
@@ -79,7 +79,7 @@ def table1(rows: list[tuple[str, list]], include_paper: bool = True) -> list[dic
         out += [r for r in paper_rows() if r["equation"] in equations]
 
     def order(r):
-        return (EQUATION_ORDER.index(r["equation"]), SOURCE_ORDER.index(r["source"]), r["method"])
+        return (list(PDES).index(r["equation"]), SOURCE_ORDER.index(r["source"]), r["method"])
 
     return sorted(out, key=order)
 

@@ -10,16 +10,16 @@ rule table1:
         md="results/table1.md",
         caption="results/table1.rst",
     params:
-        rows=table_args(),
-        note=config["table1"].get("note", ""),
+        argv=table_argv(),
+        outputs=output_flags("csv", "md", "caption"),
         code=CODE["table"],
     conda:
         "../envs/pinnfail.yaml"
     log:
         "logs/table1.log",
     localrule: True
-    shell:
-        "pinnfail table1 {params.rows} --csv {output.csv} --md {output.md} --note {params.note:q} --caption {output.caption} > {log} 2>&1"
+    script:
+        "../scripts/pinnfail_cli.py"
 
 
 for _figure in FIGURES:
@@ -36,16 +36,13 @@ for _figure in FIGURES:
             pdf="results/figures/{figure}.pdf",
             caption="results/figures/{figure}.rst",
         params:
-            args=figure_args,
-            captions=lambda wc: " ".join(  # `pinnfail caption`: each panel role and its run's eval.h5
-                f"--run {role[:-5]}={path}" for role, path in sorted(figure_inputs(wc).items()) if role.endswith("_eval")
-            ),
+            argv=figure_argv,
+            outputs=output_flags("png", "pdf", "caption"),
             code=CODE["figures"],
         conda:
             "../envs/pinnfail.yaml"
         log:
             "logs/figures/{figure}.log",
         localrule: True
-        shell:
-            "(pinnfail figure {wildcards.figure} {params.args} --png {output.png} --pdf {output.pdf} && "
-            "pinnfail caption {wildcards.figure} {params.captions} --out {output.caption}) > {log} 2>&1"
+        script:
+            "../scripts/pinnfail_cli.py"

@@ -1,30 +1,63 @@
-# Config resolution shared by all rules: every job's params hold only its own
-# settings, so Snakemake's params rerun trigger rebuilds exactly what changed.
+# Config resolution shared by all rules: validation, then every job's params hold only its own
+# settings and code, so Snakemake's params rerun trigger rebuilds exactly what changed. Rules
+# run `pinnfail` through workflow/scripts/pinnfail_cli.py with an argument list (no shell).
 import json
 import os
-import shlex
+
+import yaml
 
 from pinnfail import cluster
-from pinnfail.config import ConfigError
-from pinnfail.io import source_hash
-from pinnfail.pdes import PDES
+from pinnfail.config import validate, workflow_schema
+from pinnfail.pdes import PDES, load_plugin
 from pinnfail.plan import batch_jobs, plan
+from pinnfail.sources import code_hash, module_file
 
+
+def _check(step, *args, **kwargs):
+    """step(...), a configuration error (ConfigError, a plugin that cannot load) as WorkflowError."""
+    try:
+        return step(*args, **kwargs)
+    except ValueError as err:
+        raise WorkflowError(f"invalid configuration:\n{err}") from None
+
+
+# Equations from plugin files first: the schema's equation names come from the registry.
+PDE_PLUGINS = list(config.get("pde_plugins") or [])
+for _plugin in PDE_PLUGINS:
+    _check(load_plugin, _plugin)
+_check(validate, config, workflow_schema(workflow.source_path("../schemas/config.schema.yaml")))
+
+# The entry module of each stage (the one place naming them). A stage's code is the import
+# closure of its entry within pinnfail (computed from the sources), the CLI module that
+# parses its arguments and the plugin files: editing any of them reruns exactly that stage.
+STAGE_MODULES = {
+    "reference": ("pinnfail.reference",),
+    "train": ("pinnfail.train",),
+    "evaluate": ("pinnfail.evaluate",),
+    "table": ("pinnfail.tables", "pinnfail.captions"),
+    "figures": ("pinnfail.figures", "pinnfail.captions"),
+    "study": ("pinnfail.study", "pinnfail.captions"),
+    "evidence": ("pinnfail.evidence",),
+}
 CODE = {
-    "reference": source_hash("pdes", "reference", "io"),
-    "train": source_hash("pdes", "model", "collocation", "losses", "lbfgs", "train", "config", "io"),
-    "evaluate": source_hash("evaluate", "reference", "model", "pdes"),
-    "table": source_hash("tables", "evaluate"),
-    "figures": source_hash("figures", "evaluate"),
-    "study": source_hash("study", "evaluate"),
-    "evidence": source_hash("evidence", "evaluate", "tables", "figures"),
+    stage: code_hash(*modules, files=[module_file("pinnfail.cli"), *PDE_PLUGINS])
+    for stage, modules in STAGE_MODULES.items()
 }
 
 
-try:
-    EXPERIMENTS, SEEDS, STUDIES = plan(config)  # study variants become <study>__<variant>
-except ConfigError as err:
-    raise WorkflowError(f"invalid configuration:\n{err}") from None
+def pinnfail_argv(command, *args):
+    """`pinnfail COMMAND ARGS...` as an argument list (the plugins named before the command)."""
+    plugins = [arg for path in PDE_PLUGINS for arg in ("--pde-plugin", path)]
+    return [*plugins, command, *map(str, args)]
+
+
+def _value(value):
+    """A config value as pinnfail's NAME=VALUE flags read it back (YAML)."""
+    return yaml.safe_dump(value, default_flow_style=True, width=float("inf")).removesuffix("\n...\n").strip()
+
+
+# Every experiment's validated run config (pinnfail.plan); study variants become <study>__<variant>.
+EXPERIMENTS, SEEDS, STUDIES = _check(plan, config)
 for _study in config.get("doc_studies", []):
     if _study not in STUDIES:
         raise WorkflowError(f"doc_studies: unknown study {_study!r}; defined: {sorted(STUDIES)}")
@@ -62,7 +95,7 @@ def run_path(experiment, seed, kind="run"):
 
 
 def run_json(experiment, seed):
-    """The complete, validated run config of one (experiment, seed): the train job's params."""
+    """The complete, validated run config of one (experiment, seed), as JSON."""
     return json.dumps({**EXPERIMENTS[experiment], "seed": int(seed)}, sort_keys=True)
 
 
@@ -75,31 +108,31 @@ def cluster_resources(experiment, members=1):
     return cluster.job_resources(EXPERIMENTS[experiment], members, CLUSTER)
 
 
-def train_batch_argv(job, outputs):
-    """`pinnfail train` arguments of one batched job: members differ in seed (and lambda)."""
-    argv = ["train", "--config-json", json.dumps(job.config, sort_keys=True), "--keep-checkpoint",
-            "--seeds", *(str(m.seed) for m in job.members)]
-    if len(set(job.lambdas)) > 1:
-        argv += ["--lambdas", *(repr(lam) for lam in job.lambdas)]
-    return argv + ["--outs", *outputs]
-
-
 def table_evals(wc=None):
     return [run_path(row["experiment"], s, "eval") for row in config["table1"]["rows"] for s in SEEDS[row["experiment"]]]
 
 
-def table_args():
-    return " ".join(
-        "--row '{}={}'".format(
-            row["method"], ",".join(run_path(row["experiment"], s, "eval") for s in SEEDS[row["experiment"]])
-        )
+def table_argv():
+    rows = [
+        "--row={}={}".format(row["method"], ",".join(run_path(row["experiment"], s, "eval") for s in SEEDS[row["experiment"]]))
         for row in config["table1"]["rows"]
-    )
+    ]
+    note = config["table1"].get("note")
+    return pinnfail_argv("table1", *rows, *([f"--note={note}"] if note else []))
 
 
 def figure_seed(experiment):
-    seed = config["figures"].get("seed", 0)
-    return seed if seed in SEEDS[experiment] else SEEDS[experiment][0]
+    """The seed the figures show: `figures.seed`, which each panel's experiment must have."""
+    return config["figures"].get("seed", SEEDS[experiment][0])
+
+
+for _figure, _roles in config["figures"]["panels"].items():
+    for _role, _name in _roles.items():
+        if figure_seed(_name) not in SEEDS[_name]:
+            raise WorkflowError(
+                f"figures.seed: experiment {_name!r} (figures.panels.{_figure}.{_role}) has no seed "
+                f"{figure_seed(_name)}; its seeds: {SEEDS[_name]}"
+            )
 
 
 def figure_inputs(wc):
@@ -112,17 +145,21 @@ def figure_inputs(wc):
     return files
 
 
-def figure_args(wc):
+def _figure_argv(name, runs, pdes):
+    """`pinnfail figure NAME`: runs {role: (run, eval)}, the references of `pdes`, the style."""
+    return pinnfail_argv(
+        "figure", name,
+        *[f"--run={role}={run}:{evaluation}" for role, (run, evaluation) in sorted(runs.items())],
+        *[f"--reference={pde}=data/reference/{pde}.h5" for pde in sorted(pdes)],
+        *[f"--style={k}={_value(v)}" for k, v in sorted(config["figures"].get("style", {}).items())],
+    )
+
+
+def figure_argv(wc):
     roles = config["figures"]["panels"][wc.figure]
-    args = []
-    for role, name in sorted(roles.items()):
-        seed = figure_seed(name)
-        args.append(f"--run {role}={run_path(name, seed)}:{run_path(name, seed, 'eval')}")
-    pdes = sorted({EXPERIMENTS[name]["pde"] for name in roles.values()})
-    args += [f"--reference {pde}=data/reference/{pde}.h5" for pde in pdes]
-    style = config["figures"].get("style", {})
-    args += [f"--style {k}={v}" for k, v in sorted(style.items())]
-    return " ".join(args)
+    runs = {role: (run_path(name, figure_seed(name)), run_path(name, figure_seed(name), "eval"))
+            for role, name in roles.items()}
+    return _figure_argv(wc.figure, runs, {EXPERIMENTS[name]["pde"] for name in roles.values()})
 
 
 def study_pairs(study):
@@ -137,28 +174,25 @@ def study_inputs(study):
     return [path for pairs in study_pairs(study).values() for pair in pairs for path in pair]
 
 
-def study_args(studies):
-    """`pinnfail study` arguments for the variants of one or several studies, aggregated together."""
+def study_argv(studies, *args):
+    """`pinnfail study` for the variants of one or several studies, aggregated together."""
     pairs, settings = {}, {}
     for study in studies:
         for variant, runs in study_pairs(study).items():
             if variant in pairs:
                 raise WorkflowError(f"doc_studies: variant {variant!r} appears in more than one study")
             pairs[variant], settings[variant] = runs, STUDIES[study][variant]
-    args = [f"--variant {variant}=" + ",".join(f"{r}:{e}" for r, e in runs) for variant, runs in pairs.items()]
+    variants = [f"--variant={variant}=" + ",".join(f"{r}:{e}" for r, e in runs) for variant, runs in pairs.items()]
     title = "; ".join(config["study"][study].get("title", study) for study in studies)
-    return " ".join(args) + f" --settings '{json.dumps(settings, sort_keys=True)}' --title '{title}'"
+    return pinnfail_argv("study", *variants, f"--settings={json.dumps(settings, sort_keys=True)}",
+                         f"--title={title}", *args)
 
 
-def study_figure_args(study):
+def study_figure_argv(study):
     roles = config["study"][study]["figure"]
     seed = SEEDS[f"{study}__{roles['none']}"][0]
-    args = [f"--run {role}={run_path(f'{study}__{v}', seed)}:{run_path(f'{study}__{v}', seed, 'eval')}"
-            for role, v in sorted(roles.items())]
-    pdes = sorted({STUDIES[study][v]["pde"] for v in roles.values()})
-    args += [f"--reference {pde}=data/reference/{pde}.h5" for pde in pdes]
-    args += [f"--style {k}={v}" for k, v in sorted(config["figures"].get("style", {}).items())]
-    return " ".join(args)
+    runs = {role: (run_path(f"{study}__{v}", seed), run_path(f"{study}__{v}", seed, "eval")) for role, v in roles.items()}
+    return _figure_argv("fig6", runs, {STUDIES[study][v]["pde"] for v in roles.values()})
 
 
 def study_figure_inputs(study):
@@ -166,6 +200,58 @@ def study_figure_inputs(study):
     seed = SEEDS[f"{study}__{roles['none']}"][0]
     files = [run_path(f"{study}__{v}", seed, k) for v in roles.values() for k in ("run", "eval")]
     return files + sorted({f"data/reference/{STUDIES[study][v]['pde']}.h5" for v in roles.values()})
+
+
+def checkpoint_of(run):
+    """The checkpoint `pinnfail train --keep-checkpoint` leaves beside RUN.h5 (README)."""
+    return f"{run}.ckpt.h5"
+
+
+# A rule's params hold `argv`, everything its job's result depends on: functions of the
+# wildcards only, because Snakemake leaves params computed from input or output out of the
+# params rerun trigger. The output flags follow in `outputs` (the dispatcher appends them).
+
+
+def train_argv(experiment, seed):
+    """One training job of one run (its `--out` follows)."""
+    return pinnfail_argv("train", "--config-json", run_json(experiment, seed), "--keep-checkpoint")
+
+
+def train_batch_argv(job):
+    """One batched job (pinnfail.plan.TrainJob): members differ in seed (and lambda); `--outs` follow."""
+    lambdas = ["--lambdas", *map(repr, job.lambdas)] if len(set(job.lambdas)) > 1 else []
+    return pinnfail_argv("train", "--config-json", json.dumps(job.config, sort_keys=True), "--keep-checkpoint",
+                         "--seeds", *(m.seed for m in job.members), *lambdas)
+
+
+def batch_outputs(job):
+    return [run_path(m.experiment, m.seed) for m in job.members]
+
+
+def reference_argv(wc):
+    return pinnfail_argv(
+        "reference", "--pde", wc.pde,
+        *[f"--param={k}={_value(v)}" for k, v in sorted(config["pdes"].get(wc.pde, {}).items())],
+        *[f"--set={k}={_value(v)}" for k, v in sorted(config["reference"].get(wc.pde, {}).items())],
+    )
+
+
+def evaluate_argv(wc):
+    evaluation = config["evaluation"]
+    return pinnfail_argv(
+        "evaluate", run_path(wc.experiment, wc.seed), "--reference", reference_of(wc.experiment),
+        *[f"--threshold={k}={_value(v)}" for k, v in sorted(evaluation.items()) if k != "residual_grid"],
+        "--residual-grid", "{}x{}".format(*evaluation.get("residual_grid", [256, 256])),
+    )
+
+
+def output_flags(*flags):
+    """params.outputs: `--FLAG PATH` for the rule's outputs, in order."""
+
+    def outputs(wildcards, output):
+        return [arg for flag, path in zip(flags, output, strict=True) for arg in (f"--{flag}", path)]
+
+    return outputs
 
 
 def table1_runs():
@@ -179,8 +265,13 @@ def study_runs(study):
 
 
 def runs_argv(runs):
-    argv = [arg for method, name, r, e in runs for arg in ("--run", f"{name}={r}:{e}", "--method", f"{name}={method}")]
-    return shlex.join(argv)
+    """`pinnfail runs`: one line per run, the method column from the Table 1 row or study variant."""
+    return pinnfail_argv("runs", *[arg for method, name, r, e in runs
+                                   for arg in (f"--run={name}={r}:{e}", f"--method={name}={method}")])
+
+
+def convergence_argv(runs):
+    return pinnfail_argv("convergence", *[f"--run={method}={r}:{e}" for method, _, r, e in runs])
 
 
 def files_of(runs):

@@ -5,15 +5,13 @@ rule evaluate:
     output:
         run_path("{experiment}", "{seed}", "eval"),
     params:
-        args=" ".join(
-            [f"--threshold {k}={v}" for k, v in sorted(config["evaluation"].items()) if k != "residual_grid"]
-            + ["--residual-grid {}x{}".format(*config["evaluation"].get("residual_grid", [256, 256]))]
-        ),
+        argv=evaluate_argv,
+        outputs=output_flags("out"),
         code=CODE["evaluate"],
     conda:
         "../envs/pinnfail.yaml"
     log:
         "logs/evaluate/{experiment}/seed{seed}.log",
     localrule: True
-    shell:
-        "pinnfail evaluate {input.run} --reference {input.reference} --out {output} {params.args} > {log} 2>&1"
+    script:
+        "../scripts/pinnfail_cli.py"

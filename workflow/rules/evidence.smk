@@ -8,15 +8,16 @@ rule runs_csv:
     output:
         "results/runs.csv",
     params:
-        args=runs_argv(table1_runs()),
+        argv=runs_argv(table1_runs()),
+        outputs=output_flags("csv"),
         code=CODE["evidence"],
     conda:
         "../envs/pinnfail.yaml"
     log:
         "logs/runs_csv.log",
     localrule: True
-    shell:
-        "pinnfail runs {params.args} --csv {output} > {log} 2>&1"
+    script:
+        "../scripts/pinnfail_cli.py"
 
 
 rule convergence:
@@ -26,15 +27,16 @@ rule convergence:
         png="results/figures/convergence.png",
         pdf="results/figures/convergence.pdf",
     params:
-        args=shlex.join(arg for method, _, r, e in table1_runs() for arg in ("--run", f"{method}={r}:{e}")),
+        argv=convergence_argv(table1_runs()),
+        outputs=output_flags("png", "pdf"),
         code=CODE["evidence"],
     conda:
         "../envs/pinnfail.yaml"
     log:
         "logs/figures/convergence.log",
     localrule: True
-    shell:
-        "pinnfail convergence {params.args} --png {output.png} --pdf {output.pdf} > {log} 2>&1"
+    script:
+        "../scripts/pinnfail_cli.py"
 
 
 for _study in STUDIES:
@@ -47,12 +49,13 @@ for _study in STUDIES:
         output:
             f"results/studies/{_study}/runs.csv",
         params:
-            args=runs_argv(study_runs(_study)),
+            argv=runs_argv(study_runs(_study)),
+            outputs=output_flags("csv"),
             code=CODE["evidence"],
         conda:
             "../envs/pinnfail.yaml"
         log:
             f"logs/study/{_study}_runs.log",
         localrule: True
-        shell:
-            "pinnfail runs {params.args} --csv {output} > {log} 2>&1"
+        script:
+            "../scripts/pinnfail_cli.py"

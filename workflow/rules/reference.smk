@@ -2,15 +2,13 @@ rule reference:
     output:
         "data/reference/{pde}.h5",
     params:
-        args=lambda wc: " ".join(
-            [f"--param {k}={v}" for k, v in sorted(config["pdes"].get(wc.pde, {}).items())]
-            + [f"--set {k}={v}" for k, v in sorted(config["reference"].get(wc.pde, {}).items())]
-        ),
+        argv=reference_argv,
+        outputs=output_flags("out"),
         code=CODE["reference"],
     conda:
         "../envs/pinnfail.yaml"
     log:
         "logs/reference/{pde}.log",
     localrule: True
-    shell:
-        "pinnfail reference --pde {wildcards.pde} --out {output} {params.args} > {log} 2>&1"
+    script:
+        "../scripts/pinnfail_cli.py"

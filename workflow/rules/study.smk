@@ -1,8 +1,6 @@
 # Regularizer studies: one aggregate (CSV + Markdown) and one Fig. 6-style figure per study
 # (where it names one), each with its report caption written from the same artifacts; the
 # studies in `doc_studies` together regenerate docs/regularizers.md.
-
-
 for _study in STUDIES:
 
     rule:
@@ -15,15 +13,16 @@ for _study in STUDIES:
             md=f"results/studies/{_study}/study.md",
             caption=f"results/studies/{_study}/study.rst",
         params:
-            args=study_args([_study]),
+            argv=study_argv([_study]),
+            outputs=output_flags("csv", "md", "caption"),
             code=CODE["study"],
         conda:
             "../envs/pinnfail.yaml"
         log:
             f"logs/study/{_study}.log",
         localrule: True
-        shell:
-            "pinnfail study {params.args} --csv {output.csv} --md {output.md} --caption {output.caption} > {log} 2>&1"
+        script:
+            "../scripts/pinnfail_cli.py"
 
     if "figure" not in config["study"][_study]:
         continue
@@ -38,19 +37,16 @@ for _study in STUDIES:
             pdf=f"results/studies/{_study}/fig6.pdf",
             caption=f"results/studies/{_study}/fig6.rst",
         params:
-            args=study_figure_args(_study),
-            captions=" ".join(  # `pinnfail caption`: each role and its run's eval.h5 (the figure's seed)
-                f"--run {arg}" for arg in study_figure_args(_study).split() if ".h5:" in arg
-            ),
+            argv=study_figure_argv(_study),
+            outputs=output_flags("png", "pdf", "caption"),
             code=CODE["figures"],
         conda:
             "../envs/pinnfail.yaml"
         log:
             f"logs/study/{_study}_fig6.log",
         localrule: True
-        shell:
-            "(pinnfail figure fig6 {params.args} --png {output.png} --pdf {output.pdf} && "
-            "pinnfail caption fig6 {params.captions} --out {output.caption}) > {log} 2>&1"
+        script:
+            "../scripts/pinnfail_cli.py"
 
 
 if config.get("doc_studies"):
@@ -61,13 +57,13 @@ if config.get("doc_studies"):
         output:
             "docs/regularizers.md",
         params:
-            args=study_args(config["doc_studies"]),
+            argv=study_argv(config["doc_studies"], "--command=snakemake --cores 2 docs/regularizers.md"),
+            outputs=output_flags("doc"),
             code=CODE["study"],
         conda:
             "../envs/pinnfail.yaml"
         log:
             "logs/study/regularizers_doc.log",
         localrule: True
-        shell:
-            "pinnfail study {params.args} --doc {output} "
-            "--command 'snakemake --cores 2 docs/regularizers.md' > {log} 2>&1"
+        script:
+            "../scripts/pinnfail_cli.py"

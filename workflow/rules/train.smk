@@ -4,7 +4,9 @@ if not BATCH:
         output:
             run_path("{experiment}", "{seed}"),
         params:
-            config=lambda wc: run_json(wc.experiment, wc.seed),
+            argv=lambda wc: train_argv(wc.experiment, wc.seed),
+            outputs=output_flags("out"),
+            remove_after=lambda wc, output: [checkpoint_of(run) for run in output],
             code=CODE["train"],
         conda:
             "../envs/train-gpu.yaml"
@@ -18,9 +20,8 @@ if not BATCH:
                 k: (lambda wc, k=k: cluster_resources(wc.experiment).get(k))
                 for k in cluster.resource_names(CLUSTER)
             },
-        shell:
-            "pinnfail train --config-json '{params.config}' --keep-checkpoint --out {output} > {log} 2>&1"
-            " && rm -f {output}.ckpt.h5"
+        script:
+            "../scripts/pinnfail_cli.py"
 
 else:
     # One job per group of experiments that differ only in lambda (pinnfail.plan.batch_jobs):
@@ -31,9 +32,11 @@ else:
             name:
                 f"train_batch_{_job.name}"
             output:
-                [run_path(m.experiment, m.seed) for m in _job.members],
+                batch_outputs(_job),
             params:
-                args=shlex.join(train_batch_argv(_job, [run_path(m.experiment, m.seed) for m in _job.members])),
+                argv=train_batch_argv(_job),
+                outputs=["--outs", *batch_outputs(_job)],
+                remove_after=[checkpoint_of(run) for run in batch_outputs(_job)],
                 code=CODE["train"],
             conda:
                 "../envs/train-gpu.yaml"
@@ -42,6 +45,5 @@ else:
             resources:
                 # Slurm routing and cost of the whole batch (empty values already left out).
                 **cluster.job_resources(_job.config, len(_job.members), CLUSTER),
-            shell:
-                "pinnfail {params.args} > {log} 2>&1"
-                " && for f in {output}; do rm -f $f.ckpt.h5; done"
+            script:
+                "../scripts/pinnfail_cli.py"

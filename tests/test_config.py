@@ -1,0 +1,90 @@
+"""Configuration: schemas completed from the PDE registry; one line per bad field, non-finite
+numbers refused everywhere (JSON Schema's ``number`` admits NaN and infinity)."""
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pinnfail.config import ConfigError, non_finite, run_config, run_schema, validate, workflow_schema
+from pinnfail.pdes import CONVECTION, PDES, register
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOW_SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
+RUN = {"pde": "convection", "regularizer": "l2", "lambda": 1e-5}
+
+
+@pytest.fixture
+def toy():
+    """A registered equation beyond the paper's four, for one test."""
+    pde = register(replace(CONVECTION, name="toy"))
+    yield pde
+    del PDES["toy"]
+
+
+@pytest.mark.parametrize("values, field", [
+    ({"pde_params": {"beta": float("nan")}}, "run.pde_params.beta: nan"),
+    ({"lambda": float("inf")}, "run.lambda: inf"),
+    ({"weights": {"initial": float("-inf")}}, "run.weights.initial: -inf"),
+])
+def test_non_finite_run_settings_are_refused_naming_the_field(values, field):
+    with pytest.raises(ConfigError) as err:
+        run_config({**RUN, **values})
+    assert str(err.value) == f"{field} is not a finite number"
+
+
+def test_non_finite_numbers_are_found_at_any_depth():
+    config = {"a": [1.0, {"b": float("nan")}], "c": {"d": 2, "e": float("inf"), "f": "nan"}}
+    assert non_finite(config) == ["config.a.1.b: nan is not a finite number",
+                                  "config.c.e: inf is not a finite number"]
+    assert non_finite({"x": 1e308, "y": -0.0, "z": True}) == []
+
+
+def test_the_run_schema_enumerates_the_registry(toy):
+    assert run_schema()["properties"]["pde"]["enum"] == list(PDES) == [
+        "convection", "reaction", "wave", "allen_cahn", "toy"]
+    assert run_config({"pde": "toy"})["pde"] == "toy"
+
+
+def test_an_unregistered_equation_is_refused_with_the_choices():
+    with pytest.raises(ConfigError, match=r"run.pde: 'toy' is not allowed; allowed: \['convection'"):
+        run_config({"pde": "toy"})
+
+
+def full_config():
+    return yaml.safe_load((ROOT / "config.yaml").read_text())
+
+
+def test_the_shipped_config_is_valid():
+    validate(full_config(), workflow_schema(WORKFLOW_SCHEMA))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["pdes"]["wave"].update(c=float("nan")), "config.pdes.wave.c: nan is not a finite number"),
+    (lambda c: c["evaluation"].update(overfit_ratio=float("inf")),
+     "config.evaluation.overfit_ratio: inf is not a finite number"),
+    (lambda c: c["cluster"].update(runtime_safety=float("nan")),
+     "config.cluster.runtime_safety: nan is not a finite number"),
+    (lambda c: c["reference"]["convection"].update(dt=float("inf")),
+     "config.reference.convection.dt: inf is not a finite number"),
+    (lambda c: c["study"]["regularizers_quick"]["variants"][1].update(**{"lambda": [1e-5, float("nan")]}),
+     "config.study.regularizers_quick.variants.1.lambda.1: nan is not a finite number"),
+    (lambda c: c["experiments"]["conv_l2_fp32"].update(pde="toy"),
+     "config.experiments.conv_l2_fp32.pde: 'toy' is not allowed"),
+    (lambda c: c["pdes"].update(toy={"beta": 1.0}), "config.pdes: 'toy' is not allowed"),
+    (lambda c: c["reference"].update(toy={"nx": 8}), "config.reference: 'toy' is not allowed"),
+])
+def test_bad_workflow_config_is_one_line_naming_the_field(edit, message):
+    config = full_config()
+    edit(config)
+    with pytest.raises(ConfigError) as err:
+        validate(config, workflow_schema(WORKFLOW_SCHEMA))
+    assert str(err.value).startswith(message) and "\n" not in str(err.value)
+
+
+def test_the_workflow_schema_takes_equation_names_from_the_registry(toy):
+    config = full_config()
+    config["pdes"]["toy"] = {"beta": 3.0}
+    config["reference"]["toy"] = {"nx": 16, "nt": 9}
+    config["experiments"]["toy_run"] = {"pde": "toy", "seeds": [0]}
+    validate(config, workflow_schema(WORKFLOW_SCHEMA))
