@@ -306,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--pde-plugin", action="append", default=[], metavar="FILE",
                         help="before the subcommand: a Python file defining PINNFAIL_PDES, "
                              "equations to add to the registry (repeatable)")
-        sub = parser.add_subparsers(dest="subcommand", required=True)  # not "command": study has a --command
+    sub = parser.add_subparsers(dest="subcommand", required=True)  # not "command": study has a --command
 
     from .pdes import PDES
 
