@@ -11,7 +11,6 @@ folder, fsynced, given the umask's permissions, renamed over the targets.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import os
@@ -56,19 +55,6 @@ def git_revision() -> str:
         return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-
-
-def source_hash(*modules: str) -> str:
-    """A short hash of pinnfail module (or subpackage) sources, so artifacts rebuild when
-    their code changes."""
-    here = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for name in sorted(modules):
-        files = sorted((here / name).rglob("*.py")) if (here / name).is_dir() else [here / f"{name}.py"]
-        for file in files:
-            digest.update(file.relative_to(here).as_posix().encode())
-            digest.update(file.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def device_description() -> str:
