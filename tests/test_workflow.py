@@ -263,6 +263,12 @@ EXPECTED = {
     "pinnfail.tables": {"table"},
     "pinnfail.figures": {"figures"},
     "pinnfail.study": set(),  # only the studies (not in the default target)
+    "pinnfail.schedule": TRAINED,
+    "pinnfail.checkpoint": TRAINED,
+    "pinnfail.captions": {"table", "figures"},  # the report captions those jobs write
+    "pinnfail.evidence": set(),  # runs.csv and the convergence figure (not in the default target)
+    "pinnfail.plan": set(),  # read by the workflow itself, not by any job
+    "pinnfail.cluster": set(),
 }
 
 
