@@ -137,11 +137,19 @@ if kill -0 "$smk_pid" 2>/dev/null; then
   pids=$(job_processes "$smk_pid")
   stamp "training deadline: SIGTERM to snakemake and its jobs' processes ($pids)"
   kill -TERM "$smk_pid" $pids 2>/dev/null
+  # pinnfail train acts on SIGTERM between on-device chunks (log_every iterations): a chunk
+  # longer than 60 s (seen on 2 CPU cores, never expected on a GPU) loses its runs instead
+  for _ in $(seq 30); do kill -0 "$smk_pid" 2>/dev/null || break; sleep 2; done
+  if kill -0 "$smk_pid" 2>/dev/null; then
+    stamp "jobs still running 60 s after SIGTERM: SIGKILL"
+    kill -KILL $(job_processes "$smk_pid") "$smk_pid" 2>/dev/null
+  fi
 fi
 wait "$smk_pid"; rc1=$?
 stamp "snakemake (training) exit $rc1"
 # products only: a run that never started is not trained now (its products are then missing)
-timeout -s TERM $((deadline - SECONDS - 15)) "${smk[@]}" --cores "$(nproc)" --keep-going --ignore-incomplete \
+left=$((deadline - SECONDS - 15)); [ "$left" -lt 30 ] && left=30
+timeout -s TERM "$left" "${smk[@]}" --cores "$(nproc)" --keep-going --ignore-incomplete \
   --allowed-rules $other_rules -- "${targets[@]}" >"$logs/snakemake_2.txt" 2>&1
 rc2=$?
 stamp "snakemake (products) exit $rc2"
