@@ -305,8 +305,9 @@ def test_cost_preview_of_quick_preset_lists_only_jobs_still_to_run(tmp_path):
     shutil.copy2(ROOT / "workflow/presets/quick.yaml", work / "quick.yaml")
     preview = cost_preview(work, "quick.yaml")
     quick = yaml.safe_load((ROOT / "workflow/presets/quick.yaml").read_text())
-    names = {row["experiment"] for row in yaml.safe_load((work / "config.yaml").read_text())["table1"]["rows"]}
-    assert sorted(job["name"].split("/")[0] for job in preview["jobs"]) == sorted(names)
+    rows = (quick.get("table1") or yaml.safe_load((work / "config.yaml").read_text())["table1"])["rows"]
+    expected = [f"{row['experiment']}/seed{seed}" for row in rows for seed in quick["experiments"][row["experiment"]]["seeds"]]
+    assert sorted(job["name"] for job in preview["jobs"]) == sorted(expected)
     for job in preview["jobs"]:
         assert job["max_iters"] == quick["experiments"][job["name"].split("/")[0]]["max_iters"]
         assert job["runtime_min"] == 10 and job["gpus"] == 1
