@@ -33,25 +33,24 @@ def variant(config: dict, *, precision: bool = False, grid: bool = False, lam: b
 
 
 def labels(cases: list[Case], **how) -> dict[str, str]:
-    """Variant labels from the configs, each with its run's classification where the
-    evaluation has one; where variants collide the role is added, on a second line
-    (``title`` and ``inline`` place it)."""
+    """Variant labels from the configs; on a second line the role where variants collide and
+    the run's classification where its evaluation has one (``title`` and ``inline`` place it)."""
     texts = {c.role: variant(c.config, **how) for c in cases}
     counts = {v: list(texts.values()).count(v) for v in texts.values()}
     out = {}
     for case in cases:
-        text = texts[case.role]
+        notes = [f"[{case.role}]"] if counts[texts[case.role]] > 1 else []
         if case.classification is not None:
-            text += f": {case.classification}"
-        out[case.role] = f"{text}\n[{case.role}]" if counts[texts[case.role]] > 1 else text
+            notes.append(f"({case.classification})")
+        out[case.role] = "\n".join([texts[case.role], " ".join(notes)]) if notes else texts[case.role]
     return out
 
 
 def title(label: str, what: str = "") -> str:
-    """A panel title: 'label: what', with a role line (if any) below."""
-    head, _, role = label.partition("\n")
+    """A panel title: 'label: what', with the label's second line (role, classification) below."""
+    head, _, notes = label.partition("\n")
     text = f"{head}: {what}" if what else head
-    return f"{text}\n{role}" if role else text
+    return f"{text}\n{notes}" if notes else text
 
 
 def inline(label: str) -> str:
