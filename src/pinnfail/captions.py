@@ -7,10 +7,7 @@ assumed. The workflow points ``report(..., caption=...)`` at these files.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-from .evaluate import read_metrics
-from .tables import _fmt, write_text
+from .io import format_number as _fmt
 
 # What each figure draws (figures/), and the paper's reading of it as the classes its runs
 # should have (PAPER.md, "The experiments behind the figures").
@@ -96,22 +93,3 @@ def study_caption(rows: list[dict], title: str) -> str:
         lines.append(f"- **{r['variant']}**: rMAE {_fmt(r['rmae_median'])} ({_fmt(r['rmae_min'])}.."
                      f"{_fmt(r['rmae_max'])}) over {r['n_seeds']} seed(s), *{r['classification']}*.")
     return "\n".join(lines) + "\n"
-
-
-def add_caption_parser(sub) -> None:
-    p = sub.add_parser("caption", help="write a figure's report caption (rst) from its runs' evaluations")
-    p.add_argument("figure", help="figure name, e.g. fig1")
-    p.add_argument("--run", action="append", required=True, metavar="ROLE=[RUN.h5:]EVAL.h5",
-                   help="a panel role and the eval.h5 of the run it shows (the figure's --run form is accepted)")
-    p.add_argument("--out", required=True, type=Path)
-    p.set_defaults(func=_cmd_caption)
-
-
-def _cmd_caption(args) -> None:
-    runs = {}
-    for item in args.run:
-        role, sep, path = item.partition("=")
-        if not sep or not path:
-            raise ValueError(f"caption --run: expected ROLE=EVAL.h5, got {item!r}")
-        runs[role] = read_metrics(path.rsplit(":", 1)[-1])
-    write_text(args.out, figure_caption(args.figure, runs))

@@ -301,6 +301,141 @@ def _add_figure_parser(sub) -> None:
     p.set_defaults(func=cmd_figure)
 
 
+def _add_table_parser(sub) -> None:
+    p = sub.add_parser("table1", help="build Table 1 (CSV + Markdown) from evaluations")
+    p.add_argument("--row", action="append", required=True, metavar="METHOD=EVAL.h5[,EVAL.h5...]",
+                   help="one pipeline row: a method label and the eval.h5 files of its seeds")
+    p.add_argument("--csv", required=True, type=Path)
+    p.add_argument("--md", type=Path)
+    p.add_argument("--no-paper-rows", action="store_true", help="leave out the paper's cited rows")
+    p.add_argument("--note", default="", help="a closing line for the Markdown table and the caption")
+    p.add_argument("--caption", type=Path, help="also write the report caption (rst) from the table")
+    p.set_defaults(func=_cmd_table1)
+
+
+def _cmd_table1(args) -> None:
+    from .captions import table1_caption
+    from .io import write_text
+    from .tables import markdown, table1, write_csv, write_markdown
+
+    rows = []
+    for item in args.row:
+        method, sep, paths = item.partition("=")
+        if not sep or not paths:
+            raise ValueError(f"table1 --row: expected METHOD=EVAL.h5[,...], got {item!r}")
+        rows.append((method, paths.split(",")))
+    table = table1(rows, include_paper=not args.no_paper_rows)
+    write_csv(args.csv, table)
+    if args.md:
+        write_markdown(args.md, table, args.note)
+    if args.caption:
+        write_text(args.caption, table1_caption(table, args.note))
+    print(markdown(table, args.note))
+
+
+def _add_study_parser(sub) -> None:
+    p = sub.add_parser("study", help="aggregate a regularizer study (CSV + Markdown)")
+    p.add_argument("--variant", action="append", required=True, metavar="NAME=RUN:EVAL[,RUN:EVAL...]",
+                   help="a variant and its seeds' run.h5:eval.h5 pairs")
+    p.add_argument("--settings", required=True, help="JSON {variant: run settings}")
+    p.add_argument("--title", default="Regularizer study")
+    p.add_argument("--csv", type=Path, help="write the study table as CSV")
+    p.add_argument("--md", type=Path, help="write the study table as Markdown")
+    p.add_argument("--doc", type=Path, help="also write the claims document (docs/regularizers.md)")
+    p.add_argument("--caption", type=Path, help="also write the report caption (rst) from the study table")
+    p.add_argument("--command", default="snakemake --cores 2 docs/regularizers.md",
+                   help="the command quoted in the document as the way to regenerate it")
+    p.set_defaults(func=_cmd_study)
+
+
+def _cmd_study(args) -> None:
+    from .captions import study_caption
+    from .io import write_text
+    from .study import document, markdown, select_lambda, summarize, write_csv
+
+    variants = json.loads(args.settings)
+    runs = {}
+    for item in args.variant:
+        name, sep, pairs = item.partition("=")
+        if not sep or name not in variants:
+            raise ValueError(f"study --variant: expected a known NAME=RUN:EVAL[,...], got {item!r}")
+        runs[name] = [tuple(p.split(":", 1)) for p in pairs.split(",")]
+    if not (args.csv or args.md or args.doc or args.caption):
+        raise ValueError("study: give at least one of --csv, --md, --doc, --caption")
+    rows = summarize(runs, variants)
+    selected = select_lambda(rows)
+    if args.csv:
+        write_csv(args.csv, rows)
+    if args.md:
+        write_text(args.md, markdown(rows, selected, args.title))
+    if args.doc:
+        write_text(args.doc, document(rows, selected, args.title, args.command))
+    if args.caption:
+        write_text(args.caption, study_caption(rows, args.title))
+    print(markdown(rows, selected, args.title))
+
+
+def _add_caption_parser(sub) -> None:
+    p = sub.add_parser("caption", help="write a figure's report caption (rst) from its runs' evaluations")
+    p.add_argument("figure", help="figure name, e.g. fig1")
+    p.add_argument("--run", action="append", required=True, metavar="ROLE=[RUN.h5:]EVAL.h5",
+                   help="a panel role and the eval.h5 of the run it shows (the figure's --run form is accepted)")
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=_cmd_caption)
+
+
+def _cmd_caption(args) -> None:
+    from .captions import figure_caption
+    from .io import read_metrics, write_text
+
+    runs = {}
+    for item in args.run:
+        role, sep, path = item.partition("=")
+        if not sep or not path:
+            raise ValueError(f"caption --run: expected ROLE=EVAL.h5, got {item!r}")
+        runs[role] = read_metrics(path.rsplit(":", 1)[-1])
+    write_text(args.out, figure_caption(args.figure, runs))
+
+
+def _pairs(items, what: str) -> list[tuple[str, str, str]]:
+    out = []
+    for item in items or []:
+        label, sep, paths = item.rpartition("=")
+        run_path, colon, eval_path = paths.partition(":")
+        if not (sep and colon and label):
+            raise ValueError(f"{what}: expected LABEL=RUN.h5:EVAL.h5, got {item!r}")
+        out.append((label, run_path, eval_path))
+    return out
+
+
+def _add_evidence_parsers(sub) -> None:
+    p = sub.add_parser("runs", help="one CSV line per run (settings, metrics, device, revision)")
+    p.add_argument("--run", action="append", required=True, metavar="EXPERIMENT=RUN.h5:EVAL.h5")
+    p.add_argument("--method", action="append", default=[], metavar="EXPERIMENT=METHOD",
+                   help="the method column of an experiment's runs (default: the experiment name)")
+    p.add_argument("--csv", required=True, type=Path)
+    p.set_defaults(func=_cmd_runs)
+    p = sub.add_parser("convergence", help="figure: rMAE and test loss against iterations, per equation")
+    p.add_argument("--run", action="append", required=True, metavar="LABEL=RUN.h5:EVAL.h5")
+    p.add_argument("--png", required=True, type=Path)
+    p.add_argument("--pdf", required=True, type=Path)
+    p.set_defaults(func=_cmd_convergence)
+
+
+def _cmd_runs(args) -> None:
+    from .evidence import run_row, write_runs_csv
+
+    methods = dict(item.split("=", 1) for item in args.method)
+    rows = [run_row(exp, methods.get(exp, exp), run_path, eval_path) for exp, run_path, eval_path in _pairs(args.run, "--run")]
+    write_runs_csv(args.csv, rows)
+
+
+def _cmd_convergence(args) -> None:
+    from .evidence import convergence_figure
+
+    convergence_figure(_pairs(args.run, "--run"), args.png, args.pdf)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pinnfail", description=__doc__.split("\n")[0])
     parser.add_argument("--pde-plugin", action="append", default=[], metavar="FILE",
@@ -354,16 +489,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_cost)
 
-    from .captions import add_caption_parser
-    from .evidence import add_evidence_parsers
-    from .study import add_study_parser
-    from .tables import add_table_parser
-
-    add_table_parser(sub)
+    _add_table_parser(sub)
     _add_figure_parser(sub)
-    add_study_parser(sub)
-    add_caption_parser(sub)
-    add_evidence_parsers(sub)
+    _add_study_parser(sub)
+    _add_caption_parser(sub)
+    _add_evidence_parsers(sub)
     return parser
 
 

@@ -7,7 +7,6 @@ the test loss, which needs no solution.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 from .io import Run, atomic_paths, read_metrics, write_text
 from .tables import csv_text
@@ -67,34 +66,3 @@ def convergence_figure(runs: list[tuple[str, str, str]], png, pdf, dpi: float = 
         fig.savefig(tmp_png, format="png", dpi=dpi)
         fig.savefig(tmp_pdf, format="pdf", dpi=dpi)
     plt.close(fig)
-
-
-def _pairs(items, what: str) -> list[tuple[str, str, str]]:
-    out = []
-    for item in items or []:
-        label, sep, paths = item.rpartition("=")
-        run_path, colon, eval_path = paths.partition(":")
-        if not (sep and colon and label):
-            raise ValueError(f"{what}: expected LABEL=RUN.h5:EVAL.h5, got {item!r}")
-        out.append((label, run_path, eval_path))
-    return out
-
-
-def add_evidence_parsers(sub) -> None:
-    p = sub.add_parser("runs", help="one CSV line per run (settings, metrics, device, revision)")
-    p.add_argument("--run", action="append", required=True, metavar="EXPERIMENT=RUN.h5:EVAL.h5")
-    p.add_argument("--method", action="append", default=[], metavar="EXPERIMENT=METHOD",
-                   help="the method column of an experiment's runs (default: the experiment name)")
-    p.add_argument("--csv", required=True, type=Path)
-    p.set_defaults(func=_cmd_runs)
-    p = sub.add_parser("convergence", help="figure: rMAE and test loss against iterations, per equation")
-    p.add_argument("--run", action="append", required=True, metavar="LABEL=RUN.h5:EVAL.h5")
-    p.add_argument("--png", required=True, type=Path)
-    p.add_argument("--pdf", required=True, type=Path)
-    p.set_defaults(func=lambda args: convergence_figure(_pairs(args.run, "--run"), args.png, args.pdf))
-
-
-def _cmd_runs(args) -> None:
-    methods = dict(item.split("=", 1) for item in args.method)
-    rows = [run_row(exp, methods.get(exp, exp), run_path, eval_path) for exp, run_path, eval_path in _pairs(args.run, "--run")]
-    write_runs_csv(args.csv, rows)

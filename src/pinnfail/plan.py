@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping, NamedTuple
 
-from .config import ConfigError, run_config
+from .config import run_config
 from .study import expand_study
 
 

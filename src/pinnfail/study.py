@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from pathlib import Path
 
 import numpy as np
 
@@ -334,45 +333,3 @@ def document(rows: list[dict], selected: list[dict], title: str, command: str) -
         lines.append(f"| {claim} | {verdict} | {evidence} |")
     lines += ["", markdown(rows, selected, title)]
     return "\n".join(lines)
-
-
-def add_study_parser(sub) -> None:
-    p = sub.add_parser("study", help="aggregate a regularizer study (CSV + Markdown)")
-    p.add_argument("--variant", action="append", required=True, metavar="NAME=RUN:EVAL[,RUN:EVAL...]",
-                   help="a variant and its seeds' run.h5:eval.h5 pairs")
-    p.add_argument("--settings", required=True, help="JSON {variant: run settings}")
-    p.add_argument("--title", default="Regularizer study")
-    p.add_argument("--csv", type=Path, help="write the study table as CSV")
-    p.add_argument("--md", type=Path, help="write the study table as Markdown")
-    p.add_argument("--doc", type=Path, help="also write the claims document (docs/regularizers.md)")
-    p.add_argument("--caption", type=Path, help="also write the report caption (rst) from the study table")
-    p.add_argument("--command", default="snakemake --cores 2 docs/regularizers.md",
-                   help="the command quoted in the document as the way to regenerate it")
-    p.set_defaults(func=_cmd_study)
-
-
-def _cmd_study(args) -> None:
-    import json
-
-    variants = json.loads(args.settings)
-    runs = {}
-    for item in args.variant:
-        name, sep, pairs = item.partition("=")
-        if not sep or name not in variants:
-            raise ValueError(f"study --variant: expected a known NAME=RUN:EVAL[,...], got {item!r}")
-        runs[name] = [tuple(p.split(":", 1)) for p in pairs.split(",")]
-    if not (args.csv or args.md or args.doc or args.caption):
-        raise ValueError("study: give at least one of --csv, --md, --doc, --caption")
-    rows = summarize(runs, variants)
-    selected = select_lambda(rows)
-    if args.csv:
-        write_csv(args.csv, rows)
-    if args.md:
-        write_text(args.md, markdown(rows, selected, args.title))
-    if args.doc:
-        write_text(args.doc, document(rows, selected, args.title, args.command))
-    if args.caption:
-        from .captions import study_caption
-
-        write_text(args.caption, study_caption(rows, args.title))
-    print(markdown(rows, selected, args.title))

@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io as _io
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 
@@ -133,33 +132,3 @@ def markdown(rows: list[dict], note: str = "") -> str:
 
 def write_markdown(path, rows: list[dict], note: str = "") -> None:
     write_text(path, markdown(rows, note))
-
-
-def add_table_parser(sub) -> None:
-    p = sub.add_parser("table1", help="build Table 1 (CSV + Markdown) from evaluations")
-    p.add_argument("--row", action="append", required=True, metavar="METHOD=EVAL.h5[,EVAL.h5...]",
-                   help="one pipeline row: a method label and the eval.h5 files of its seeds")
-    p.add_argument("--csv", required=True, type=Path)
-    p.add_argument("--md", type=Path)
-    p.add_argument("--no-paper-rows", action="store_true", help="leave out the paper's cited rows")
-    p.add_argument("--note", default="", help="a closing line for the Markdown table and the caption")
-    p.add_argument("--caption", type=Path, help="also write the report caption (rst) from the table")
-    p.set_defaults(func=_cmd_table1)
-
-
-def _cmd_table1(args) -> None:
-    rows = []
-    for item in args.row:
-        method, sep, paths = item.partition("=")
-        if not sep or not paths:
-            raise ValueError(f"table1 --row: expected METHOD=EVAL.h5[,...], got {item!r}")
-        rows.append((method, paths.split(",")))
-    table = table1(rows, include_paper=not args.no_paper_rows)
-    write_csv(args.csv, table)
-    if args.md:
-        write_markdown(args.md, table, args.note)
-    if args.caption:
-        from .captions import table1_caption
-
-        write_text(args.caption, table1_caption(table, args.note))
-    print(markdown(table, args.note))
