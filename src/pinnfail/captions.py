@@ -8,6 +8,7 @@ assumed. The workflow points ``report(..., caption=...)`` at these files.
 from __future__ import annotations
 
 from .io import format_number as _fmt
+from .pdes import PDES
 
 # What each figure draws (figures/), and the paper's reading of it as the classes its runs
 # should have (PAPER.md, "The experiments behind the figures").
@@ -21,7 +22,7 @@ FIGURES = {
     "fig4": ("Fig. 4: reference, predictions and train vs test losses of the runs below.",
              {"fp32": {"plateau", "not converged"}, "fp64": {"solved"}, "double": {"solved"}}),
     "fig5": ("Fig. 5: prediction and absolute error of each equation's run.",
-             {role: {"solved"} for role in ("convection", "reaction", "wave", "allen_cahn")}),
+             {role: {"solved"} for role in PDES}),
     "fig6": ("Fig. 6: train (solid) and test (dashed) loss and test rMAE against iteration, and the PDE "
              "residual maps, one column per regularizer.",
              {"none": {"overfit"}, "double": {"solved"}}),
