@@ -412,7 +412,15 @@ def test_batched_lambda_sweep_is_one_job(tmp_path):
     assert rc == 0, out[-3000:]
     train = re.findall(r"^rule (train\w*):", out, re.M)
     assert sorted(train) == ["train_batch_sweep__convection_l2_1em05_fp32", "train_batch_sweep__convection_none_fp32"]
-    command = next(line for line in out.splitlines() if "--lambdas" in line)
     runs = [f"results/runs/sweep__convection_l2_{lam}_fp32/seed{s}/run.h5" for lam in ("1em05", "1em04") for s in (0, 1)]
-    assert "--seeds 0 1 0 1 --lambdas 1e-05 1e-05 0.0001 0.0001 --outs " + " ".join(runs) in command
-    assert sum("--lambdas" in line for line in out.splitlines()) == 1  # the unregularized job has one lambda
+    block = out[out.index("rule train_batch_sweep__convection_l2_1em05_fp32:"):]
+    outputs = re.search(r"^\s+output: (.*)$", block, re.M).group(1)
+    assert [o.strip() for o in outputs.split(",")] == runs
+    # the job's members (its `--seeds ... --lambdas ...`), from the planner the rule calls
+    from pinnfail.plan import batch_jobs, plan
+
+    experiments, seeds, _ = plan({**yaml.safe_load((work / "config.yaml").read_text()), **sweep})
+    jobs = {job.name: job for job in batch_jobs(experiments, seeds)}
+    assert [(m.seed, m.lam) for m in jobs["sweep__convection_l2_1em05_fp32"].members] == [
+        (0, 1e-5), (1, 1e-5), (0, 1e-4), (1, 1e-4)]
+    assert len(set(jobs["sweep__convection_none_fp32"].lambdas)) == 1  # the unregularized job has one lambda
