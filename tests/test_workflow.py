@@ -286,6 +286,7 @@ def every_job(built):
     return stages_of(planned_outputs(built[0], "tiny.yaml", "--forceall"))
 
 
+@pytest.mark.slow  # one dry run per library module (~40): minutes; CI runs it with -m slow
 @pytest.mark.parametrize("module", MODULES)
 def test_editing_a_module_reruns_exactly_the_stages_that_run_it(built, every_job, module):
     work, _ = built
