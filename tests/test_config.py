@@ -59,6 +59,21 @@ def test_the_shipped_config_is_valid():
     validate(full_config(), workflow_schema(WORKFLOW_SCHEMA))
 
 
+@pytest.mark.parametrize("overlay", sorted((ROOT / "workflow/presets").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_preset_over_the_shipped_config_is_valid(overlay):
+    """A preset is a ``--configfile`` overlay: Snakemake merges it into config.yaml key by key."""
+    from snakemake.utils import update_config
+
+    config = full_config()
+    update_config(config, yaml.safe_load(overlay.read_text()))
+    validate(config, workflow_schema(WORKFLOW_SCHEMA))
+
+
+def test_the_ci_test_config_is_valid_on_its_own():
+    """CI runs the whole pipeline on .test/ (``--directory .test``), where config.yaml is absent."""
+    validate(yaml.safe_load((ROOT / ".test/config/config.yaml").read_text()), workflow_schema(WORKFLOW_SCHEMA))
+
+
 @pytest.mark.parametrize("edit, message", [
     (lambda c: c["pdes"]["wave"].update(c=float("nan")), "config.pdes.wave.c: nan is not a finite number"),
     (lambda c: c["evaluation"].update(overfit_ratio=float("inf")),
