@@ -4,7 +4,7 @@
 #   snakemake --profile slurm results/table1.csv             # on a Slurm cluster
 from snakemake.utils import min_version
 
-min_version("9.0")
+min_version("9.17")  # rule priorities computed per job
 
 
 configfile: "config.yaml"

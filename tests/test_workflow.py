@@ -7,6 +7,7 @@ compared with what each edit should rebuild.
 """
 import copy
 import csv
+import json
 import os
 import re
 import shutil
@@ -128,6 +129,49 @@ def test_report_captions_quote_the_artifacts_numbers(built):
     caption = (work / "results/figures/fig1.rst").read_text()
     assert f"rMAE {_fmt(float(m['rmae']))}" in caption and f"*{m['classification']}*" in caption
     assert m["classification_reason"] in page
+
+
+def test_jobs_share_a_compilation_cache_that_is_no_output(built):
+    """The jobs filled JAX's cache (config ``jax_compilation_cache``); deleting it reruns nothing."""
+    work, preset = built
+    cache = work / ".snakemake/jax-cache"
+    (keyed,) = cache.iterdir()
+    assert keyed.name.startswith("jaxlib-") and len(list(keyed.iterdir())) > 10
+    shutil.rmtree(cache)
+    assert planned_outputs(work, "tiny.yaml") == set()
+
+
+def test_a_repeated_job_compiles_nothing_new(tmp_path):
+    """The dispatcher's cache: a second identical job loads every executable the first one compiled
+    (JAX's own counters: every compilation request a persistent-cache hit)."""
+    code = """
+import collections, importlib.util, json, os, sys
+spec = importlib.util.spec_from_file_location("dispatch", sys.argv[1])
+dispatch = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(dispatch)
+os.environ.update(dispatch.compilation_cache_env(sys.argv[3]))  # before JAX reads its config
+from jax import monitoring
+events = collections.Counter()
+monitoring.register_event_listener(lambda event, **kw: events.update([event.rsplit("/", 1)[-1]]))
+status = dispatch.run(sys.argv[5:], sys.argv[2], compilation_cache=sys.argv[3])
+open(sys.argv[4], "w").write(json.dumps(events))
+sys.exit(status)
+"""
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("pde: convection\ngrid: [5, 5]\nn_initial: 6\nn_boundary: 6\ndepth: 1\nwidth: 4\n"
+                   "n_test_domain: 20\nn_test_line: 8\nlog_every: 5\nstop_window: 0\nmax_iters: 10\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_")}
+    counts = []
+    for i in range(2):
+        argv = ["train", "--config", cfg, "--quiet", "--out", tmp_path / f"run{i}.h5"]
+        proc = subprocess.run([sys.executable, "-c", code, ROOT / "workflow/scripts/pinnfail_cli.py",
+                               tmp_path / f"log{i}", tmp_path / "cache", tmp_path / f"events{i}.json", *argv],
+                              env=env)
+        assert proc.returncode == 0, (tmp_path / f"log{i}").read_text()
+        counts.append(json.loads((tmp_path / f"events{i}.json").read_text()))
+    first, second = counts
+    assert first["compile_requests_use_cache"] > 10 and first.get("cache_hits", 0) == 0
+    assert second["cache_hits"] == second["compile_requests_use_cache"] == first["compile_requests_use_cache"]
 
 
 def test_free_text_reaches_the_outputs_verbatim(built):

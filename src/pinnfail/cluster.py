@@ -51,11 +51,17 @@ def n_points(cfg: Mapping[str, Any]) -> int:
     return nx * nt + cfg["n_initial"] + cfg["n_boundary"]
 
 
+def giga_point_iterations(cfg: Mapping[str, Any], members: int = 1, cluster: Mapping | None = None) -> float:
+    r"""Work of a job training ``members`` runs of ``cfg``: :math:`I N f \cdot \text{members} / 10^9`.
+    Also the job's Snakemake priority, so that the longest jobs start first."""
+    points = max(n_points(cfg), setting(cluster, "min_points"))
+    return cfg["max_iters"] * points * (3 if cfg["regularizer"] == "double" else 1) * members / 1e9
+
+
 def runtime_minutes(cfg: Mapping[str, Any], members: int = 1, cluster: Mapping | None = None) -> int:
     """Slurm time limit (sbatch -t, minutes) of a job training ``members`` runs of ``cfg``."""
-    points = max(n_points(cfg), setting(cluster, "min_points"))
-    work = cfg["max_iters"] * points * (3 if cfg["regularizer"] == "double" else 1) * members
-    minutes = setting(cluster, "minutes_per_giga_point_iteration") * work / 1e9 * setting(cluster, "runtime_safety")
+    work = giga_point_iterations(cfg, members, cluster)
+    minutes = setting(cluster, "minutes_per_giga_point_iteration") * work * setting(cluster, "runtime_safety")
     return int(min(max(minutes, setting(cluster, "min_runtime")), setting(cluster, "max_runtime")))
 
 

@@ -12,6 +12,7 @@ if not BATCH:
             "../envs/train-gpu.yaml"
         log:
             "logs/train/{experiment}/seed{seed}.log",
+        priority: lambda wc: cluster.giga_point_iterations(EXPERIMENTS[wc.experiment], 1, CLUSTER)
         resources:
             # Slurm routing and cost (pinnfail.cluster, config.yaml `cluster:`): a key unset for
             # this job's precision evaluates to None, which Snakemake drops, so sbatch never
@@ -42,6 +43,7 @@ else:
                 "../envs/train-gpu.yaml"
             log:
                 f"logs/train/{_job.name}/batch.log",
+            priority: cluster.giga_point_iterations(_job.config, len(_job.members), CLUSTER)
             resources:
                 # Slurm routing and cost of the whole batch (empty values already left out).
                 **cluster.job_resources(_job.config, len(_job.members), CLUSTER),
