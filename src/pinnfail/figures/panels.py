@@ -180,9 +180,11 @@ def metrics_panel(ax, cases: list[Case], labels: dict[str, str], colors: dict[st
     blocks = []
     for case in cases:
         m = case.metrics
-        counts = f"{int(m.get('iterations', 0))} it" + (f", rMAE {sci(m.get('rmae'))}" if rmae else "")
-        lines = [details(case.config), counts]  # short lines: the panel must not reach the next axes
-        lines.append(f"loss {sci(m.get('train_loss'))} / {sci(m.get('test_loss'))}")
+        loss = f"loss {sci(m.get('train_loss'))} / {sci(m.get('test_loss'))}"
+        iterations = f"{int(m.get('iterations', 0))} it"
+        # short and few lines: the panel must not reach the next axes
+        lines = [details(case.config), *([f"{iterations}, rMAE {sci(m.get('rmae'))}", loss] if rmae
+                                         else [f"{iterations}, {loss}"])]
         head = TextArea(labels[case.role], textprops={"color": colors[case.role], "size": size + 0.5,
                                                        "weight": "bold", "linespacing": 1.1})
         body = TextArea("\n".join(lines), textprops={"size": size, "linespacing": 1.2})
