@@ -6,7 +6,7 @@ rule table1:
     input:
         table_evals,
     output:
-        csv=report("results/table1.csv", caption="../../results/table1.rst", category="Table 1"),
+        csv=report("results/table1.csv", caption=generated_caption("results/table1.rst"), category="Table 1"),
         md="results/table1.md",
         caption="results/table1.rst",
     params:
@@ -32,7 +32,7 @@ for _figure in FIGURES:
         input:
             unpack(figure_inputs),
         output:
-            png=report("results/figures/{figure}.png", caption=f"../../results/figures/{_figure}.rst", category="Figures"),
+            png=report("results/figures/{figure}.png", caption=generated_caption(f"results/figures/{_figure}.rst"), category="Figures"),
             pdf="results/figures/{figure}.pdf",
             caption="results/figures/{figure}.rst",
         params:

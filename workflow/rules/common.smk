@@ -202,6 +202,12 @@ def study_figure_inputs(study):
     return files + sorted({f"data/reference/{STUDIES[study][v]['pde']}.h5" for v in roles.values()})
 
 
+def generated_caption(path):
+    """A caption written by a job, for report(): Snakemake resolves a relative caption against
+    the rule file, but these live in the working directory (``--directory`` may move it)."""
+    return os.path.abspath(path)
+
+
 def checkpoint_of(run):
     """The checkpoint `pinnfail train --keep-checkpoint` leaves beside RUN.h5 (README)."""
     return f"{run}.ckpt.h5"

@@ -9,7 +9,7 @@ for _study in STUDIES:
         input:
             study_inputs(_study),
         output:
-            csv=report(f"results/studies/{_study}/study.csv", caption=f"../../results/studies/{_study}/study.rst", category="Regularizer study"),
+            csv=report(f"results/studies/{_study}/study.csv", caption=generated_caption(f"results/studies/{_study}/study.rst"), category="Regularizer study"),
             md=f"results/studies/{_study}/study.md",
             caption=f"results/studies/{_study}/study.rst",
         params:
@@ -33,7 +33,7 @@ for _study in STUDIES:
         input:
             study_figure_inputs(_study),
         output:
-            png=report(f"results/studies/{_study}/fig6.png", caption=f"../../results/studies/{_study}/fig6.rst", category="Regularizer study"),
+            png=report(f"results/studies/{_study}/fig6.png", caption=generated_caption(f"results/studies/{_study}/fig6.rst"), category="Regularizer study"),
             pdf=f"results/studies/{_study}/fig6.pdf",
             caption=f"results/studies/{_study}/fig6.rst",
         params:
