@@ -46,10 +46,10 @@ def fig5(runs: Mapping[str, Any], references: Mapping[str, Any], png, pdf,
                               norm=norm, title=f"{pde_title(case.pde, ref.params, sep=chr(10))}\n"
                               f"{variant(case.config, precision=True, lam=True)}", tlabel=j == 0)
             fig.colorbar(im, ax=axes[0, j], extend=extend, pad=0.02, aspect=15)
-            verdict = f"{case.classification}, " if case.classification is not None else ""
+            verdict = f"\n({case.classification})" if case.classification is not None else ""
             eim = pn.field_map(axes[1, j], pn.floored(f["error"], enorm), f["x"], f["t"], case.pde,
                                cmap=style["error_cmap"], norm=enorm,
-                               title=f"|error|, {verdict}rMAE {sci(case.metrics.get('rmae'))}",
+                               title=f"|error|, rMAE {sci(case.metrics.get('rmae'))}{verdict}",
                                tlabel=j == 0)
             fig.colorbar(eim, ax=axes[1, j], extend=eextend, pad=0.02, aspect=15)
         fig.suptitle("Predictions $\\hat u$ (top) and $|\\hat u - u|$ (bottom)")
