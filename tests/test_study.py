@@ -69,8 +69,12 @@ def test_claims_verdicts_follow_the_numbers():
     for r in rows[1:]:  # every regularizer still on the plateau at the budget
         r.update(rmae_median=0.5, **{"iters_to_1e-2": math.nan})
         set_class(r, {"not converged": 3})
-    verdicts = {c: v for c, v, _ in study.claims(rows, study.select_lambda(rows))}
+    checked = {c: (v, e) for c, v, e in study.claims(rows, study.select_lambda(rows))}
+    verdicts = {c: v for c, (v, _) in checked.items()}
     assert verdicts["convection: double PINN converges fastest and lowest (Fig. 6)"].startswith("not decided")
+    # no variant is named fastest when none reached rMAE 1e-2
+    assert checked["convection: double PINN converges fastest and lowest (Fig. 6)"][1].startswith(
+        "fastest to rMAE 1e-2: none;")
     # 'worst' among runs none of which is solved or overfit is not decided either
     assert verdicts["convection: L1 is the worst regularizer (Fig. 6)"].startswith("not decided")
     assert verdicts[forms] == ("form a is not decided at this budget (not converged 3/3); "
