@@ -5,7 +5,7 @@ import pytest
 
 from pinnfail.cluster import (DEFAULTS, assigned_gpus, gpu_guard_error, gpus_requested, job_resources,
                               mem_mb, n_points, resource_names, runtime_minutes, slurm_keys)
-from pinnfail.config import run_config
+from pinnfail.config import ConfigError, run_config
 from pinnfail.plan import batch_jobs, plan
 
 CLUSTER = {
@@ -159,6 +159,14 @@ def test_plan_merges_defaults_pde_params_and_study_variants():
     assert experiments["a"]["max_iters"] == 100 and experiments["a"]["pde_params"] == {"beta": 30.0}
     assert sorted(studies["s"]) == ["convection_l2_1em04_fp32", "convection_l2_1em05_fp32"]
     assert seeds["s__convection_l2_1em05_fp32"] == [3] and seeds["a"] == [0, 1]
+
+
+def test_plan_names_the_study_of_an_invalid_variant():
+    config = _workflow_config()
+    config["study"] = {"sweep": {"seeds": [0], "base": {"pde": "convection", "max_iters": 0},
+                                 "variants": [{"lambda": 1e-3}]}}
+    with pytest.raises(ConfigError, match=r"^study\.sweep: .*max_iters"):
+        plan(config)
 
 
 def test_batch_jobs_group_experiments_that_differ_only_in_lambda():

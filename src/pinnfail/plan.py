@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping, NamedTuple
 
-from .config import run_config
+from .config import ConfigError, run_config
 from .study import expand_study
 
 
@@ -52,7 +52,10 @@ def plan(config: Mapping[str, Any]) -> Plan:
     seeds = {name: list(spec["seeds"]) for name, spec in config["experiments"].items()}
     studies = {}
     for study, spec in (config.get("study") or {}).items():
-        studies[study] = expand_study(spec)
+        try:
+            studies[study] = expand_study(spec)
+        except ConfigError as err:
+            raise ConfigError(f"study.{study}: {err}") from None
         for variant, settings in studies[study].items():
             name = f"{study}__{variant}"
             experiments[name] = experiment_config(config, name, {**settings, "seeds": spec["seeds"]})
