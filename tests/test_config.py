@@ -69,6 +69,22 @@ def test_every_preset_over_the_shipped_config_is_valid(overlay):
     validate(config, workflow_schema(WORKFLOW_SCHEMA))
 
 
+def test_the_gpu_preset_reports_each_double_pinn_row_at_the_shipped_lambda():
+    """The GPU preset's Table 1 takes sweep members by name; each must train at the lambda of
+    config.yaml's own double-PINN row for that equation (one place sets it)."""
+    from snakemake.utils import update_config
+
+    from pinnfail.plan import plan
+
+    shipped = plan(full_config()).experiments
+    config = full_config()
+    update_config(config, yaml.safe_load((ROOT / "workflow/presets/gpu_table1.yaml").read_text()))
+    experiments = plan(config).experiments
+    for row in config["table1"]["rows"]:
+        run = experiments[row["experiment"]]
+        assert run["lambda"] == shipped[f"double_fp64_{run['pde']}"]["lambda"], row
+
+
 def test_the_ci_test_config_is_valid_on_its_own():
     """CI runs the whole pipeline on .test/ (``--directory .test``), where config.yaml is absent."""
     validate(yaml.safe_load((ROOT / ".test/config/config.yaml").read_text()), workflow_schema(WORKFLOW_SCHEMA))
