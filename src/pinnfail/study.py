@@ -268,11 +268,12 @@ def claims(rows: list[dict], selected: list[dict]) -> list[tuple[str, str, str]]
             fastest = min(reg32, key=speed)
             lowest = min(reg32, key=lambda r: (not _success(r), r["rmae_median"]))
             worst = max(reg32, key=lambda r: (_fails(r), r["rmae_median"]))  # each at its selection
+            any_reached = speed(fastest) < math.inf
             reached = (f"{fastest['variant']} ({_fmt(fastest['iters_to_1e-2'])} iterations)"
-                       if speed(fastest) < math.inf else "none")
+                       if any_reached else "none")
             if undecided:
                 verdict = undecided
-            elif reached == "none":
+            elif not any_reached:
                 verdict = "not decided at this budget: no regularizer reached rMAE 1e-2"
             elif fastest["regularizer"] == lowest["regularizer"] == "double":
                 verdict = "holds"
