@@ -6,9 +6,9 @@ rule table1:
     input:
         table_evals,
     output:
-        csv=report("results/table1.csv", caption=generated_caption("results/table1.rst"), category="Table 1"),
+        csv=captioned("results/table1.csv", "Table 1"),
         md="results/table1.md",
-        caption="results/table1.rst",
+        caption=caption_of("results/table1.csv"),
     params:
         argv=table_argv(),
         outputs=output_flags("csv", "md", "caption"),
@@ -32,9 +32,9 @@ for _figure in FIGURES:
         input:
             unpack(figure_inputs),
         output:
-            png=report("results/figures/{figure}.png", caption=generated_caption(f"results/figures/{_figure}.rst"), category="Figures"),
+            png=captioned("results/figures/{figure}.png", "Figures", figure=_figure),
             pdf="results/figures/{figure}.pdf",
-            caption="results/figures/{figure}.rst",
+            caption=caption_of("results/figures/{figure}.png"),
         params:
             argv=figure_argv,
             outputs=output_flags("png", "pdf", "caption"),

@@ -202,10 +202,16 @@ def study_figure_inputs(study):
     return files + sorted({f"data/reference/{STUDIES[study][v]['pde']}.h5" for v in roles.values()})
 
 
-def generated_caption(path):
-    """A caption written by a job, for report(): Snakemake resolves a relative caption against
-    the rule file, but these live in the working directory (``--directory`` may move it)."""
-    return os.path.abspath(path)
+def caption_of(path):
+    """The report caption (rst) a job writes beside its reported output PATH."""
+    return os.path.splitext(path)[0] + ".rst"
+
+
+def captioned(path, category, **wildcards):
+    """report() of PATH with the caption its own job writes (caption_of(PATH)), WILDCARDS filled
+    in. Snakemake resolves a relative caption against the rule file, but these live in the
+    working directory (``--directory`` may move it): hence the absolute path."""
+    return report(path, caption=os.path.abspath(caption_of(path.format(**wildcards))), category=category)
 
 
 def checkpoint_of(run):

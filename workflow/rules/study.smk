@@ -9,9 +9,9 @@ for _study in STUDIES:
         input:
             study_inputs(_study),
         output:
-            csv=report(f"results/studies/{_study}/study.csv", caption=generated_caption(f"results/studies/{_study}/study.rst"), category="Regularizer study"),
+            csv=captioned(f"results/studies/{_study}/study.csv", "Regularizer study"),
             md=f"results/studies/{_study}/study.md",
-            caption=f"results/studies/{_study}/study.rst",
+            caption=caption_of(f"results/studies/{_study}/study.csv"),
         params:
             argv=study_argv([_study]),
             outputs=output_flags("csv", "md", "caption"),
@@ -33,9 +33,9 @@ for _study in STUDIES:
         input:
             study_figure_inputs(_study),
         output:
-            png=report(f"results/studies/{_study}/fig6.png", caption=generated_caption(f"results/studies/{_study}/fig6.rst"), category="Regularizer study"),
+            png=captioned(f"results/studies/{_study}/fig6.png", "Regularizer study"),
             pdf=f"results/studies/{_study}/fig6.pdf",
-            caption=f"results/studies/{_study}/fig6.rst",
+            caption=caption_of(f"results/studies/{_study}/fig6.png"),
         params:
             argv=study_figure_argv(_study),
             outputs=output_flags("png", "pdf", "caption"),
