@@ -58,7 +58,8 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, dest=name, default=None,
                                 help=help_text)
         else:
-            parser.add_argument(flag, type=types[spec["type"]], dest=name, choices=spec.get("enum"),
+            kind = next(t for t in (spec["type"] if isinstance(spec["type"], list) else [spec["type"]]) if t != "null")
+            parser.add_argument(flag, type=types[kind], dest=name, choices=spec.get("enum"),
                                 help=help_text)
 
 

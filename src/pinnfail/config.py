@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import jsonschema
+import numpy as np
 import yaml
 
 from .pdes import PDES, get_pde
@@ -112,6 +113,13 @@ def run_config(values: Mapping[str, Any], prefix: str = "run") -> dict:
     if config["regularizer"] == "none" and config["lambda"] != 0:
         raise ConfigError(f"{prefix}.lambda: must be 0 with regularizer 'none', got {config['lambda']}")
     return config
+
+
+def stop_tolerance(config: Mapping[str, Any]) -> float:
+    """The stop rule's threshold: ``stop_tolerance``, or sqrt(eps) of the run's precision (the paper's)."""
+    if config.get("stop_tolerance") is not None:
+        return float(config["stop_tolerance"])
+    return math.sqrt(float(np.finfo(np.float64 if config["precision"] == "fp64" else np.float32).eps))
 
 
 def config_hash(config: Mapping[str, Any]) -> str:

@@ -10,6 +10,7 @@ import numpy as np
 from . import io
 from .io import Run, read_metrics  # noqa: F401  (read_metrics: kept importable from here)
 from .model import build_network
+from .config import stop_tolerance
 from .pdes import get_pde
 from .reference import read_reference
 
@@ -163,7 +164,7 @@ def evaluate(run_path, reference_path, residual_grid=(256, 256), thresholds=None
     metrics.update(classify(
         rmae=metrics["rmae"], term_ratios=metrics["term_test_train_ratios"], stop_reason=metrics["stop_reason"],
         objective_change=objective_change(hist["objective"], config["stop_window"], config["log_every"]),
-        stop_tolerance=math.sqrt(float(np.finfo(config["precision"].replace("fp", "float")).eps)),
+        stop_tolerance=stop_tolerance(config),
         thresholds=thresholds))
     metrics["failure_mode"] = metrics["classification"] == "overfit"
     metrics["thresholds"] = thresholds

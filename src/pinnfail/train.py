@@ -10,7 +10,6 @@ checkpoints; inside a chunk nothing leaves the device.
 """
 from __future__ import annotations
 
-import math
 import os
 import signal
 import sys
@@ -24,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import checkpoint, io
-from .config import config_hash, run_config
+from .config import config_hash, run_config, stop_tolerance
 from .schedule import Carry, Problem, make_chunk, make_metrics, member, stack
 
 STOP_REASONS = ("converged", "max_iters", "diverged", "interrupted")
@@ -99,7 +98,7 @@ def stop_reason(objective: Sequence[float], iteration: int, diverged: bool, lag:
     """The paper's stop rule on the objective history (one entry per chunk).
 
     diverged: a non-finite loss; converged: the relative change over the last
-    ``lag`` entries is at most ``tol`` (sqrt(eps) of the run's precision);
+    ``lag`` entries is at most ``tol`` (by default sqrt(eps) of the run's precision);
     max_iters: the iteration budget is spent; None: go on.
     """
     if diverged or not np.isfinite(objective[-1]):
@@ -191,8 +190,7 @@ def train(
     carry = stack(carries)
     tests = stack([problem.test_points(s) for s in seeds])
     chunk, metrics = make_chunk(problem, len(members)), make_metrics(problem)
-    eps = float(jnp.finfo(problem.dtype).eps)
-    tol = math.sqrt(eps)
+    tol = stop_tolerance(config)
     log_every, window = config["log_every"], config["stop_window"]
     max_iters, ckpt_every = config["max_iters"], config["checkpoint_every"]
 
