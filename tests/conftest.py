@@ -1,11 +1,27 @@
-"""Shared test fixtures: a tiny run configuration (seconds to train on a CPU) and tiny real runs, evaluated."""
+"""Shared test fixtures: a tiny run configuration (seconds to train on a CPU) and tiny real runs, evaluated.
+
+The session shares one JAX compilation cache, empty at its start (``PINNFAIL_JAX_CACHE``, set
+before pinnfail is imported): the tests compile the same tiny programs again and again, in
+this process and in the ``pinnfail`` processes they start, and each is compiled once. A cache
+the environment already names is used instead. Tests of the workflow's own cache take the
+variable out of the environment of the processes they start.
+"""
+import atexit
+import os
+import shutil
+import tempfile
+
 import pytest
 
-import pinnfail  # noqa: F401  (enables x64)
-from pinnfail.config import run_config
-from pinnfail.evaluate import evaluate, write_evaluation
-from pinnfail.reference import compute_reference, write_reference
-from pinnfail.train import train
+if not os.environ.get("PINNFAIL_JAX_CACHE"):
+    os.environ["PINNFAIL_JAX_CACHE"] = tempfile.mkdtemp(prefix="pinnfail-tests-jax-cache-")
+    atexit.register(shutil.rmtree, os.environ["PINNFAIL_JAX_CACHE"], True)
+
+import pinnfail  # noqa: E402,F401  (enables x64; reads PINNFAIL_JAX_CACHE)
+from pinnfail.config import run_config  # noqa: E402
+from pinnfail.evaluate import evaluate, write_evaluation  # noqa: E402
+from pinnfail.reference import compute_reference, write_reference  # noqa: E402
+from pinnfail.train import train  # noqa: E402
 
 TINY = {
     "pde": "convection", "grid": [6, 5], "n_initial": 7, "n_boundary": 5, "depth": 2, "width": 8,

@@ -56,3 +56,33 @@ def test_train_malformed_config_file(tmp_path):
     proc = run("train", "--config", str(cfg), "--out", str(tmp_path / "x.h5"))
     assert proc.returncode == 2 and "--config: cannot parse" in proc.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["bad.yaml"]
+
+
+def test_archive_copies_finished_runs_compressed_and_equal(tmp_path, evaluated):
+    """`pinnfail archive`: run.h5 and eval.h5 of the matching experiments, every value equal,
+    large arrays stored compressed; no checkpoint, no interrupted run; nothing matched is an error."""
+    import numpy as np
+
+    from pinnfail.io import Evaluation, Run
+
+    folder, _, evals = evaluated
+    runs = tmp_path / "runs"
+    for name in ("study__a", "study__b", "other"):
+        seed = runs / name / "seed0"
+        seed.mkdir(parents=True)
+        (seed / "run.h5").write_bytes((folder / "run0.h5").read_bytes())
+        (seed / "eval.h5").write_bytes(evals[0].read_bytes())
+        (seed / "run.h5.ckpt.h5").write_bytes(b"checkpoint")
+    with h5py.File(runs / "study__b" / "seed0" / "run.h5", "a") as f:
+        f.attrs["stop_reason"] = "interrupted"
+    proc = run("archive", "study__", "--from", str(runs), "--to", str(tmp_path / "arch"))
+    assert proc.returncode == 0, proc.stderr
+    assert "interrupted" in proc.stderr
+    copied = sorted(p.relative_to(tmp_path / "arch").as_posix() for p in (tmp_path / "arch").rglob("*.h5"))
+    assert copied == ["study__a/seed0/eval.h5", "study__a/seed0/run.h5"]
+    a, b = Run.read(runs / "study__a/seed0/run.h5"), Run.read(tmp_path / "arch/study__a/seed0/run.h5")
+    assert a.config == b.config and a.attrs == b.attrs and np.array_equal(a.params, b.params)
+    e, f = Evaluation.read(evals[0]), Evaluation.read(tmp_path / "arch/study__a/seed0/eval.h5")
+    assert e.metrics == f.metrics and all(np.array_equal(e.fields[k], f.fields[k]) for k in e.fields)
+    proc = run("archive", "nothing__", "--from", str(runs), "--to", str(tmp_path / "arch2"))
+    assert proc.returncode == 2 and "no experiment" in proc.stderr and not (tmp_path / "arch2").exists()

@@ -1,9 +1,11 @@
 """Slurm routing of the training jobs and the project's Slurm profile.
 
-* Dry runs (no Slurm needed, part of the default run): with the shipped config.yaml every
-  FP64 training job asks for an A100 (gres gpu:a100:1, partition gpu), every FP32 job for
-  a generic GPU (gres gpu:1), in both the per-seed and the batched (batch_seeds) form;
-  no empty resource (constraint "", account "") is set; local rules get no GPU.
+* Dry runs (no Slurm needed, part of the default run; through Snakemake's API in this
+  process, ``pinnfail.dryrun``): with the shipped config.yaml every FP64 training job asks
+  for an A100 (gres gpu:a100:1, partition gpu), every FP32 job for a generic GPU (gres
+  gpu:1), in both the per-seed and the batched (batch_seeds) form; no empty resource
+  (constraint "", account "") is set; local rules get no GPU. ``pinnfail cost`` prices
+  the jobs a dry run plans (once as a command, the other cases in this process).
 * ``@pytest.mark.cluster`` (``pytest -m cluster``): a real single-node Slurm
   (tests/slurm/start.sh) runs the tiny preset tests/data/cluster.yaml through
   ``snakemake --profile slurm``; the jobs Slurm recorded must carry the configured
@@ -36,6 +38,7 @@ A100 = "a100"
 def _env():
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    env.pop("PINNFAIL_JAX_CACHE", None)  # the jobs use the workflow's own cache (jax_compilation_cache)
     return env
 
 
@@ -47,7 +50,7 @@ def _snakemake():
 def copy_workflow(dest: Path) -> Path:
     """The workflow as a user checks it out: Snakefile, config files, workflow/, ./slurm link."""
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "config.yaml"):
+    for name in ("Snakefile", "config.yaml", "environment.yml"):  # workflow/envs/pinnfail.yaml links to the last
         shutil.copy2(ROOT / name, dest / name)
     shutil.copytree(ROOT / "workflow", dest / "workflow", symlinks=True,
                     ignore=shutil.ignore_patterns("__pycache__"))
@@ -74,22 +77,12 @@ def test_profile_link_resolves():
     assert profile["slurm-keep-successful-logs"] is True
 
 
-def dry_run_jobs(workdir, *args):
-    """[(rule, wildcards/outputs text, {resource: value})] of a ``snakemake -n`` run."""
-    rc, out = run([*_snakemake(), "-n", "--nocolor", *TARGETS, *args], workdir, timeout=300)
-    assert rc == 0, out[-3000:]
-    jobs, current = [], None
-    for line in out.splitlines():
-        m = re.match(r"^(?:local)?rule (\w+):$", line)
-        if m:
-            current = [m.group(1), "", {}]
-            jobs.append(current)
-        elif current and line.strip().startswith(("output:", "wildcards:")):
-            current[1] += line.strip() + " "
-        elif current and line.strip().startswith("resources:"):
-            items = line.strip()[len("resources:"):].split(", ")
-            current[2] = dict(item.strip().split("=", 1) for item in items if "=" in item)
-    return jobs
+def dry_run_jobs(workdir, **config):
+    """[(rule, wildcards, {resource: value})] of the jobs ``snakemake -n TARGETS --config
+    CONFIG`` plans, through Snakemake's API."""
+    from pinnfail.dryrun import planned_jobs
+
+    return [(job.rule, job.wildcards, job.resources) for job in planned_jobs(TARGETS, config=config, workdir=workdir)]
 
 
 @pytest.mark.parametrize("batch", [False, True], ids=["per_seed", "batch_seeds"])
@@ -99,18 +92,18 @@ def test_default_config_routing_dry_run(tmp_path, batch):
     config = yaml.safe_load((work / "config.yaml").read_text())
     fp64 = config["cluster"]["fp64"]
     assert fp64["gres"] == "gpu:a100:1" and config["cluster"]["fp32"]["gres"] == "gpu:1"
-    jobs = dry_run_jobs(work, "--config", f"batch_seeds={batch}")
+    jobs = dry_run_jobs(work, batch_seeds=batch)
     train = [j for j in jobs if j[0].startswith("train")]
     assert train and all((rule == "train") != batch for rule, _, _ in train)
-    for rule, where, res in jobs:
+    for rule, wildcards, res in jobs:
         assert "constraint" not in res and "slurm_account" not in res, (rule, res)
-        assert all(v.strip() not in ("", "''") for v in res.values()), (rule, res)
+        assert all(str(v).strip() not in ("", "''") for v in res.values()), (rule, res)
         if not rule.startswith("train"):
             assert "gres" not in res and "slurm_partition" not in res, (rule, res)
             continue
-        experiment = rule[len("train_batch_"):] if batch else re.search(r"experiment=(\w+),", where).group(1)
+        experiment = rule[len("train_batch_"):] if batch else wildcards["experiment"]
         precision = config["experiments"][experiment]["precision"]
-        assert res.get("gres") == config["cluster"][precision]["gres"], (rule, where, res)
+        assert res.get("gres") == config["cluster"][precision]["gres"], (rule, wildcards, res)
         assert res.get("slurm_partition") == config["cluster"][precision]["slurm_partition"], (rule, res)
         assert (A100 in res["gres"]) == (precision == "fp64"), (rule, res)
         assert int(res["runtime"]) >= config["cluster"]["min_runtime"] and int(res["mem_mb"]) > 0
@@ -135,6 +128,10 @@ def slurm_cluster():
     reason = _slurm_skip_reason()
     if reason:
         pytest.skip(f"local Slurm test cluster unavailable: {reason}")
+    import importlib.util
+
+    if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:  # the `slurm` extra
+        pytest.fail("Snakemake's Slurm executor plugin is not installed: python3 -m pip install -e '.[workflow,slurm]'")
     proc = subprocess.run(["bash", str(ROOT / "tests/slurm/start.sh")], capture_output=True, text=True, timeout=300)
     try:
         if proc.returncode != 0:
@@ -259,12 +256,23 @@ def test_cluster_artifacts_equal_local(pipeline_runs):
 # --------------------------------------------------------------------------- cost preview
 
 
-def cost_preview(workdir, *configfiles):
-    cmd = [sys.executable, "-m", "pinnfail.cli", "cost", "results/table1.csv", "--json",
-           "--rates", str(ROOT / "benchmarks/results/gpu_check_h100.json")]
-    rc, out = run([*cmd, *(["--configfile", *configfiles] if configfiles else [])], workdir, timeout=300)
-    assert rc == 0, out[-3000:]
-    return json.loads(out)
+def cost_preview(workdir, *configfiles, monkeypatch=None, capsys=None):
+    """``pinnfail cost results/table1.csv --json`` in ``workdir``: as a command, or in this
+    process (its ``main``) when given pytest's monkeypatch and capsys."""
+    argv = ["cost", "results/table1.csv", "--json", "--rates", str(ROOT / "benchmarks/results/gpu_check_h100.json"),
+            *(["--configfile", *configfiles] if configfiles else [])]
+    if monkeypatch is None:
+        rc, out = run([sys.executable, "-m", "pinnfail.cli", *argv], workdir, timeout=300)
+        assert rc == 0, out[-3000:]
+        return json.loads(out)
+    from pinnfail.cli import main
+
+    monkeypatch.chdir(workdir)
+    capsys.readouterr()
+    rc = main(argv)
+    out = capsys.readouterr()
+    assert rc == 0, out.err[-3000:]
+    return json.loads(out.out)
 
 
 def expected_minutes(spec, defaults, cluster, members):
@@ -277,10 +285,10 @@ def expected_minutes(spec, defaults, cluster, members):
 
 
 @pytest.mark.parametrize("batch", [False, True], ids=["per_seed", "batch_seeds"])
-def test_cost_preview_of_full_table1_matches_rows_and_seeds(tmp_path, batch):
+def test_cost_preview_of_full_table1_matches_rows_and_seeds(tmp_path, monkeypatch, capsys, batch):
     work = copy_workflow(tmp_path / "wf")
     (work / "batch.yaml").write_text(yaml.safe_dump({"batch_seeds": batch}))
-    preview = cost_preview(work, "batch.yaml")
+    preview = cost_preview(work, "batch.yaml", monkeypatch=monkeypatch, capsys=capsys)
     config = yaml.safe_load((work / "config.yaml").read_text())
     cluster, rows = config["cluster"], config["table1"]["rows"]
     specs = {row["experiment"]: config["experiments"][row["experiment"]] for row in rows}
@@ -300,7 +308,8 @@ def test_cost_preview_of_full_table1_matches_rows_and_seeds(tmp_path, batch):
         assert job["measured_gpu_h"] == pytest.approx(job["members"] * 1_000_000 / check[pde]["iters_per_s"] / 3600)
 
 
-def test_cost_preview_of_quick_preset_lists_only_jobs_still_to_run(tmp_path):
+def test_cost_preview_of_quick_preset_lists_only_jobs_still_to_run(tmp_path, monkeypatch, capsys):
+    """The command end to end, then (in this process) with one run finished."""
     work = copy_workflow(tmp_path / "wf")
     shutil.copy2(ROOT / "workflow/presets/quick.yaml", work / "quick.yaml")
     preview = cost_preview(work, "quick.yaml")
@@ -314,7 +323,20 @@ def test_cost_preview_of_quick_preset_lists_only_jobs_still_to_run(tmp_path):
     done = work / "results/runs/conv_none_fp32/seed0/run.h5"  # a finished run is not priced again
     done.parent.mkdir(parents=True)
     done.write_bytes(b"")
-    assert "conv_none_fp32/seed0" not in [job["name"] for job in cost_preview(work, "quick.yaml")["jobs"]]
+    again = cost_preview(work, "quick.yaml", monkeypatch=monkeypatch, capsys=capsys)
+    assert sorted(job["name"] for job in again["jobs"]) == sorted(set(expected) - {"conv_none_fp32/seed0"})
+
+
+def test_cost_preview_of_a_bad_config_names_the_field(tmp_path, monkeypatch, capsys):
+    """What Snakemake refuses, `pinnfail cost` reports with Snakemake's message: status 2, no traceback."""
+    from pinnfail.cli import main
+
+    work = copy_workflow(tmp_path / "wf")
+    (work / "bad.yaml").write_text(yaml.safe_dump({"figures": {"seed": 7}}))
+    monkeypatch.chdir(work)
+    assert main(["cost", "--configfile", "bad.yaml", "--rates", str(ROOT / "benchmarks/results/gpu_check_h100.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pinnfail cost: error: snakemake -n: ") and "has no seed 7" in err and "Traceback" not in err
 
 
 @pytest.mark.cluster
@@ -344,8 +366,10 @@ def test_gpu_guard_stops_a_job_whose_gpu_jax_cannot_see(slurm_cluster, pipeline_
 
 # --------------------------------------------------------------------------- conda environments
 # conda-forge is unreachable where these tests run: the environments are never solved here.
-# What is checked: the files parse, the training env pins a CUDA build, every rule names the
-# env of its purpose, and each env's post-deploy script installs the checkout.
+# What is checked: the files parse, environment.yml is the one definition (the local rules'
+# env links to it, the training env is it with the CUDA build of jaxlib), the training env
+# pins a CUDA build, every rule names the env of its purpose, and each env's post-deploy
+# script installs the checkout.
 
 ENVS = ROOT / "workflow/envs"
 
@@ -355,7 +379,7 @@ def rule_envs():
     out = {}
     for path in sorted((ROOT / "workflow/rules").glob("*.smk")):
         lines = path.read_text().splitlines()
-        rules = [line for line in lines if re.match(r"^\s*rule( \w+)?:\s*$", line)]
+        rules = [line for line in lines if re.match(r"^\s*(rule|checkpoint)( \w+)?:\s*$", line)]
         envs = [lines[i + 1].strip().strip('"') for i, line in enumerate(lines) if line.strip() == "conda:"]
         assert len(envs) == len(rules), f"{path.name}: {len(rules)} rules, {len(envs)} conda directives"
         out[path.name] = envs
@@ -367,7 +391,20 @@ def test_every_rule_names_the_env_of_its_purpose():
         expected = "../envs/train-gpu.yaml" if name == "train.smk" else "../envs/pinnfail.yaml"
         assert set(envs) <= {expected}, (name, envs)
     assert rule_envs()["train.smk"] and rule_envs()["evaluate.smk"]
-    assert not (ROOT / "environment.yml").exists()
+
+
+def test_environment_yml_is_the_one_definition():
+    """`conda env create -f environment.yml` makes the env the local rules use (a link, not a
+    copy); the training env differs from it only by the CUDA 12 build of jaxlib."""
+    local = ENVS / "pinnfail.yaml"
+    assert local.is_symlink() and os.readlink(local) == "../../environment.yml"
+    assert local.resolve() == (ROOT / "environment.yml").resolve()
+    root = yaml.safe_load((ROOT / "environment.yml").read_text())
+    gpu = yaml.safe_load((ENVS / "train-gpu.yaml").read_text())
+    assert root["name"] == "pinnfail" and gpu["channels"] == root["channels"]
+    expected = [d + " cuda12*" if d.split()[0] == "jaxlib" else d for d in root["dependencies"]]
+    expected.insert(expected.index(next(d for d in expected if d.startswith("jaxlib"))) + 1, "cuda-version >=12,<13")
+    assert gpu["dependencies"] == expected
 
 
 def test_env_files_parse_and_training_env_pins_cuda():
@@ -402,20 +439,18 @@ def test_post_deploy_installs_the_checkout(tmp_path):
 
 def test_batched_lambda_sweep_is_one_job(tmp_path):
     """batch_seeds: a study's lambda variants train in one job, members = seeds x lambdas."""
+    from pinnfail.dryrun import planned_jobs
+
     work = copy_workflow(tmp_path / "wf")
     sweep = {"batch_seeds": True, "study": {"sweep": {
         "seeds": [0, 1], "base": {"pde": "convection", "regularizer": "l2", "max_iters": 50},
         "variants": [{"lambda": [1.0e-5, 1.0e-4]}, {"regularizer": "none"}]}}}
     (work / "sweep.yaml").write_text(yaml.safe_dump(sweep))
-    rc, out = run([*_snakemake(), "-n", "-p", "--nocolor", "results/studies/sweep/study.csv",
-                   "--configfile", "sweep.yaml"], work, timeout=300)
-    assert rc == 0, out[-3000:]
-    train = re.findall(r"^rule (train\w*):", out, re.M)
+    planned = planned_jobs(["results/studies/sweep/study.csv"], ["sweep.yaml"], workdir=work)
+    train = {job.rule: job for job in planned if job.rule.startswith("train")}
     assert sorted(train) == ["train_batch_sweep__convection_l2_1em05_fp32", "train_batch_sweep__convection_none_fp32"]
     runs = [f"results/runs/sweep__convection_l2_{lam}_fp32/seed{s}/run.h5" for lam in ("1em05", "1em04") for s in (0, 1)]
-    block = out[out.index("rule train_batch_sweep__convection_l2_1em05_fp32:"):]
-    outputs = re.search(r"^\s+output: (.*)$", block, re.M).group(1)
-    assert [o.strip() for o in outputs.split(",")] == runs
+    assert train["train_batch_sweep__convection_l2_1em05_fp32"].outputs == runs
     # the job's members (its `--seeds ... --lambdas ...`), from the planner the rule calls
     from pinnfail.plan import batch_jobs, plan
 

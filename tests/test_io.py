@@ -2,10 +2,12 @@
 
 The artifacts are real: a reference, a tiny run and its evaluation, made once.
 """
+import errno
 import json
 import os
 import subprocess
 import sys
+from typing import NamedTuple
 
 import h5py
 import numpy as np
@@ -71,6 +73,119 @@ def test_text_and_hdf5_writers_are_atomic(tmp_path):
             f.create_dataset("a", data=np.arange(3))
             raise ValueError("boom")
     assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]
+
+
+def _enospc(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def _h5py_enospc(*args, **kwargs):  # how h5py reports it: the number only in the text
+    raise OSError("Can't synchronously write data (file write failed: time = Tue Dec  2 13:00:00 2025\n, "
+                  "filename = 'x.h5', file descriptor = 5, errno = 28, error message = 'No space left on device', "
+                  "buf = 0x1, total write size = 800, bytes this sub-write = 800, bytes actually written = "
+                  "18446744073709551615, offset = 0)")
+
+
+class _Carry(NamedTuple):
+    params: np.ndarray
+
+
+def _writers(artifacts, tmp_path):
+    """(what, targets, write) for every kind of artifact, each written through the atomic writer."""
+    from pinnfail import checkpoint
+    from pinnfail.figures.panels import new_figure, render
+
+    ref, run, ev = (io.Reference.read(artifacts["reference"]), io.Run.read(artifacts["run"]),
+                    io.Evaluation.read(artifacts["evaluation"]))
+
+    def figure(png, pdf):
+        def draw(style):
+            fig = new_figure(style, 2.0)
+            fig.add_subplot().plot([0, 1], [1, 0])
+            return fig
+        render("fig1", png, pdf, {"dpi": 20}, draw)
+
+    t = tmp_path
+    return [
+        ("text", [t / "table.csv"], lambda: io.write_text(t / "table.csv", "a,b\n")),
+        ("reference", [t / "ref.h5"], lambda: io.write_reference(t / "ref.h5", ref, "analytic")),
+        ("run", [t / "run.h5"], lambda: io.write_run(t / "run.h5", run.attrs, run.params, run.history, run.points)),
+        ("evaluation", [t / "eval.h5"], lambda: io.write_evaluation(t / "eval.h5", ev.metrics, ev.fields, ev.config)),
+        ("checkpoint", [t / "run.h5.ckpt.h5"],
+         lambda: checkpoint.save(t / "run.h5.ckpt.h5", _Carry(np.arange(3.0)), {"x": np.arange(2)}, {"seed": 0})),
+        ("figure", [t / "f.png", t / "f.pdf"], lambda: figure(t / "f.png", t / "f.pdf")),
+    ]
+
+
+@pytest.mark.parametrize("fail_at", ["fsync", "h5py_write", "replace"])
+def test_full_disk_while_writing_any_artifact_is_one_line_and_leaves_nothing(artifacts, tmp_path, monkeypatch, fail_at):
+    """ENOSPC from the data's fsync (where a full disk shows on most file systems), from HDF5's
+    own write (the errno only in its text) or from the rename: a WriteError naming the targets,
+    the old targets untouched, no temporary file left."""
+    import h5py as h5
+
+    for what, targets, write in _writers(artifacts, tmp_path):
+        for target in targets:
+            target.write_bytes(b"previous " + what.encode())
+        before = sorted(p.name for p in tmp_path.iterdir())
+        with monkeypatch.context() as m:
+            if fail_at == "fsync":
+                m.setattr(io, "_fsync", _enospc)
+            elif fail_at == "replace":
+                m.setattr(io.os, "replace", _enospc)
+            elif what in ("text", "figure"):
+                m.setattr(io, "_fsync", _h5py_enospc)
+            else:
+                m.setattr(h5.Group, "create_dataset", _h5py_enospc)
+            with pytest.raises(io.WriteError) as err:
+                write()
+        names = ", ".join(map(str, targets))
+        assert str(err.value) == f"{names}: cannot write (No space left on device)", what
+        assert err.value.errno == errno.ENOSPC and isinstance(err.value, OSError)
+        assert sorted(p.name for p in tmp_path.iterdir()) == before, what  # no temporary file
+        for target in targets:
+            assert target.read_bytes() == b"previous " + what.encode(), what
+
+
+def test_unwritable_output_paths_are_one_line_write_errors(tmp_path, monkeypatch):
+    """A file where a folder should be, a folder where the file should be, a folder that may not
+    be written: the error names the target; folders created for it are removed again."""
+    (tmp_path / "file").write_text("")
+    (tmp_path / "folder.csv").mkdir()
+    for target, reason in {tmp_path / "file" / "sub" / "t.csv": "Not a directory",
+                           tmp_path / "folder.csv": "Is a directory"}.items():
+        with pytest.raises(io.WriteError) as err:
+            io.write_text(target, "x")
+        assert str(err.value) == f"{target}: cannot write ({reason})"
+    target = tmp_path / "new" / "deeper" / "t.csv"  # a folder that may not be written (root may
+                                                   # write anywhere: simulated), below new folders
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr(io.tempfile, "mkstemp", refuse)
+    with pytest.raises(io.WriteError) as err:
+        io.write_text(target, "x")
+    assert str(err.value) == f"{target}: cannot write (Permission denied)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder.csv"]  # new/deeper removed
+
+
+def test_cli_reports_a_write_error_in_one_line(tmp_path, monkeypatch, capsys):
+    """Any subcommand: status 1 (the machine, not the input), one line naming the file, nothing written."""
+    from pinnfail.cli import main
+
+    monkeypatch.setattr(io, "_fsync", _enospc)
+    out = tmp_path / "sub" / "ref.h5"
+    status = main(["reference", "--pde", "wave", "--set", "nx=21", "--set", "nt=11", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err == f"pinnfail reference: error: {out}: cannot write (No space left on device)\n"
+    assert not list(tmp_path.iterdir())
+    monkeypatch.undo()
+    (tmp_path / "sub").write_text("a file")  # where the output's folder should be
+    status = main(["reference", "--pde", "wave", "--set", "nx=21", "--set", "nt=11", "--out", str(out)])
+    assert status == 1 and capsys.readouterr().err == (
+        f"pinnfail reference: error: {out}: cannot write (Not a directory)\n")
 
 
 def test_format_number():

@@ -7,24 +7,22 @@ convection beta*max|u| (u_t and beta u_x), reaction rho*max|u|, wave
 (c*pi*max(1, beta))^2 * max|u| (u_tt and c^2 u_xx); conditions max|u| times
 the same factor (the wave velocity condition contains u_t).
 """
-import csv
-import math
 from dataclasses import replace
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-import yaml
 
 from pinnfail.pdes import PDE, PDES, Condition, get_pde, load_plugin, register
 
 
 # A toy equation defined here alone, with an exact solution: the 1-D heat equation
 # u_t = k u_xx on [0, 1] x [0, 1], u(x, 0) = sin(pi x), u(0, t) = u(1, t) = 0,
-# u = exp(-k pi^2 t) sin(pi x). This file is also a plugin (PINNFAIL_PDES): the workflow
-# test below names it in `pde_plugins`, which registers HEAT in Snakemake and in every job.
+# u = exp(-k pi^2 t) sin(pi x). This file is also a plugin (PINNFAIL_PDES): the tiny preset of
+# tests/test_workflow.py names it in `pde_plugins`, which registers HEAT in Snakemake and in
+# every job, and runs it through reference, training, evaluation and Table 1
+# (test_an_equation_of_a_plugin_file_runs_through_the_workflow).
 def _heat_initial(u, s, pde, p):
     return u(s, jnp.full_like(s, pde.t0))["u"] - pde.initial(s, p)
 
@@ -178,34 +176,3 @@ def test_a_plugin_file_registers_its_equations(tmp_path):
         load_plugin(tmp_path / "empty.py")
     with pytest.raises(ValueError, match="no such file"):
         load_plugin(tmp_path / "missing.py")
-
-
-def test_toy_equation_runs_through_the_workflow(tmp_path, heat_registered):
-    """Reference, training, evaluation and Table 1 of an equation this file alone defines."""
-    from test_workflow import copy_workflow, snakemake
-
-    from pinnfail.reference import read_reference
-
-    work = copy_workflow(tmp_path / "wf")
-    overlay = {
-        "pde_plugins": [str(Path(__file__).resolve())],
-        "pdes": {"heat": {"k": 0.2}},
-        "reference": {"heat": {"nx": 33, "nt": 17}},
-        "experiments": {"heat_pinn": {
-            "pde": "heat", "seeds": [0], "precision": "fp64", "grid": [8, 8], "n_initial": 16,
-            "n_boundary": 16, "depth": 2, "width": 16, "max_iters": 300, "log_every": 50, "stop_window": 0,
-            "checkpoint_every": 0, "n_test_domain": 400, "n_test_line": 50}},
-        "evaluation": {"residual_grid": [16, 16]},
-        "table1": {"rows": [{"method": "PINN (toy heat)", "experiment": "heat_pinn"}]},
-    }
-    (work / "heat.yaml").write_text(yaml.safe_dump(overlay))
-    snakemake(work, "results/table1.csv", "--configfile", "heat.yaml")
-
-    ref = read_reference(work / "data/reference/heat.h5")
-    exact = np.asarray(HEAT.exact(ref.x[None, :], ref.t[:, None], {"k": 0.2}))
-    np.testing.assert_allclose(ref.u, exact, atol=1e-12)
-    with open(work / "results/table1.csv", newline="") as f:
-        (row,) = list(csv.DictReader(f))
-    assert (row["equation"], row["method"], row["source"]) == ("heat", "PINN (toy heat)", "pipeline")
-    assert math.isfinite(float(row["rmae_mean"]))
-    print("toy heat rMAE", row["rmae_mean"])

@@ -2,6 +2,7 @@
 import math
 
 import numpy as np
+import pytest
 
 from pinnfail import study
 from pinnfail.evaluate import CLASSES
@@ -18,6 +19,18 @@ def test_study_expansion_names_and_grids():
     assert variants["convection_double_loss_1em03_fp32"]["lambda"] == 1e-3
     assert variants["wave_l2_1em05_fp32"]["grid"] == [12, 12]
     assert all(v["grid"] in ([20, 20], [12, 12]) for v in variants.values())
+
+
+def test_variants_differing_only_in_grid_are_named_with_it():
+    spec = {"base": {"pde": "wave", "precision": "fp64"}, "seeds": [0],
+            "variants": [{"grid": [12, 12], "regularizer": "none"}, {"grid": [12, 12], "regularizer": "double",
+                                                                     "lambda": 1e-4},
+                         {"grid": [[24, 24], [36, 36]], "regularizer": "none"}]}
+    assert list(study.expand_study(spec)) == ["wave_none_fp64_12x12", "wave_double_residual_1em04_fp64",
+                                              "wave_none_fp64_24x24", "wave_none_fp64_36x36"]
+    twice = {"base": {"pde": "wave"}, "seeds": [0], "variants": [{"regularizer": "none"}, {"regularizer": "none"}]}
+    with pytest.raises(ValueError, match="defined twice"):
+        study.expand_study(twice)
 
 
 def test_first_crossing_and_lambda_selection_ignore_the_reference():
@@ -39,16 +52,23 @@ def test_first_crossing_and_lambda_selection_ignore_the_reference():
 def row(variant, reg, rmae, classes, lam=0.0, form="", iters=math.nan, precision="fp32", pde="convection"):
     """A synthetic study row; ``classes`` maps class -> seeds (3 seeds in all)."""
     counts = {c: classes.get(c, 0) for c in CLASSES}
+    n = sum(counts.values())
     return {"variant": variant, "pde": pde, "regularizer": reg, "double_form": form, "precision": precision,
-            "lambda": lam, "n_seeds": sum(counts.values()), "rmae_median": rmae,
+            "lambda": lam, "n_seeds": n, "rmae_median": rmae, "rmae_min": rmae, "rmae_max": rmae,
             "test_train_ratio_median": 1e4 if counts["overfit"] else 1.0, "test_loss_median": rmae,
-            "iters_to_1e-2": iters, "classification": classification_summary(counts),
+            "iters_to_1e-2": iters, "seconds_to_1e-2": iters / 10, "seeds_below_1e-2": n if iters == iters else 0,
+            "iters_to_1e-1": iters / 2, "seconds_to_1e-1": iters / 20, "seeds_below_1e-1": n if iters == iters else 0,
+            "n_cap": 0, "cap_seeds": "", "classification": classification_summary(counts),
             **{f"n_{c.replace(' ', '_')}": k for c, k in counts.items()}}
 
 
 def set_class(r, classes):
     r.update(row(r["variant"], r["regularizer"], r["rmae_median"], classes, r["lambda"], r["double_form"],
                  r["iters_to_1e-2"], r["precision"], r["pde"]))
+
+
+def verdicts_of(rows):
+    return {c: v for c, v, _ in study.claims(rows, study.select_lambda(rows))}
 
 
 FIX32 = "convection: the unregularized FP32 PINN is a failure mode and regularization removes it in FP32 (Fig. 1)"
@@ -69,16 +89,18 @@ def test_claims_verdicts_follow_the_numbers():
     for r in rows[1:]:  # every regularizer still on the plateau at the budget
         r.update(rmae_median=0.5, **{"iters_to_1e-2": math.nan})
         set_class(r, {"not converged": 3})
+        r["rmae_median"] = 0.5
     checked = {c: (v, e) for c, v, e in study.claims(rows, study.select_lambda(rows))}
     verdicts = {c: v for c, (v, _) in checked.items()}
     assert verdicts["convection: double PINN converges fastest and lowest (Fig. 6)"].startswith("not decided")
     # no variant is named fastest when none reached rMAE 1e-2
     assert checked["convection: double PINN converges fastest and lowest (Fig. 6)"][1].startswith(
-        "fastest to rMAE 1e-2: none;")
-    # 'worst' among runs none of which is solved or overfit is not decided either
-    assert verdicts["convection: L1 is the worst regularizer (Fig. 6)"].startswith("not decided")
-    assert verdicts[forms] == ("form a is not decided at this budget (not converged 3/3); "
-                               "form b is not decided at this budget (not converged 3/3)")
+        "fastest: none;")
+    # equal in seeds solved, overfit and median rMAE: the worst is a tie, said so
+    assert verdicts["convection: L1 is the worst regularizer (Fig. 6)"].startswith("not decided: ")
+    assert "tie" in verdicts["convection: L1 is the worst regularizer (Fig. 6)"]
+    assert verdicts[forms] == ("form a neither solves nor overfits in most seeds (not converged 3/3); "
+                               "form b neither solves nor overfits in most seeds (not converged 3/3)")
     set_class(rows[0], {"plateau": 3})
     verdicts = {c: v for c, v, _ in study.claims(rows, study.select_lambda(rows))}
     assert "does not hold" in verdicts[FIX32] and "plateau 3/3" in verdicts[FIX32]
@@ -123,3 +145,98 @@ def test_precision_claims_compare_fp32_with_fp64_twins():
     verdicts = {c: v for c, v, _ in study.claims(rows, study.select_lambda(rows))}
     assert verdicts["convection: precision changes which solution L-BFGS finds (double lambda 1e-04, FP32 vs FP64)"] \
         == "observed: median rMAE differs 34.3x (FP64 lower)"
+
+
+def test_time_to_a_threshold_counts_seeds_that_never_got_there_as_slowest():
+    assert study.survival_median([100, 300, 200]) == 200
+    assert study.survival_median([100, math.nan, 300]) == 300  # not the median of the two that did
+    assert math.isnan(study.survival_median([100, math.nan, math.nan]))
+    assert math.isnan(study.survival_median([100, 200, math.nan, math.nan]))  # half is not more than half
+    assert math.isnan(study.survival_median([]))
+
+
+FIG6 = "convection: {} (Fig. 6)"
+
+
+def fig6_rows():
+    """Five seeds per variant at the selected strengths (one candidate each)."""
+    return [row("n", "none", 1.1, {"overfit": 5}),
+            row("l2", "l2", 0.02, {"solved": 3, "plateau": 2}, 1e-5, iters=9000),
+            row("l1", "l1", 0.5, {"solved": 1, "plateau": 4}, 1e-5, iters=math.nan),
+            row("d", "double", 0.01, {"solved": 4, "plateau": 1}, 1e-4, "residual", iters=6000),
+            row("dl", "double", 0.9, {"overfit": 3, "solved": 2}, 1e-4, "loss", iters=math.nan)]
+
+
+def test_fig6_claims_name_the_winner_with_counts_or_the_measured_reason():
+    rows = fig6_rows()
+    rows[4]["test_loss_median"] = 2.0  # form b is not the double PINN chosen by test loss
+    checked = {c: (v, e) for c, v, e in study.claims(rows, study.select_lambda(rows))}
+    assert checked[FIG6.format("which regularizer solves the most seeds")][0] == "double (residual) 1e-04 (4/5)"
+    assert "L2 1e-05 solved 3/5" in checked[FIG6.format("which regularizer solves the most seeds")][1]
+    assert checked[FIG6.format("which regularizer ends lowest")][0].startswith("double (residual) 1e-04 (median rMAE 0.01)")
+    fastest = checked[FIG6.format("which regularizer converges fastest")][0]
+    assert fastest == "double (residual) 1e-04: median 6000 iterations, 600 s to rMAE 1e-2"
+    assert checked[FIG6.format("double PINN converges fastest and lowest")][0] == "holds"
+    assert checked[FIG6.format("L1 is the worst regularizer")][0] == "holds"
+    assert checked["convection: (i) the unregularized FP32 PINN overfits (Fig. 1)"][0] == "holds"
+    ii = checked["convection: (ii) each regularizer removes the overfitting (test/train) (Fig. 1)"][0]
+    assert ii == "holds in most seeds: double (loss) 1e-04 overfit 3/5" or ii.startswith("does not hold for double (loss)")
+    assert checked["convection: (v) double PINN form a (gradient of each residual) vs form b (of its square), "
+                   "each at its selected strength, FP32"][0].startswith("form a is better: solved 4/5 vs 2/5")
+    # a tie in seeds solved is not decided, with the counts as the reason
+    set_class(rows[1], {"solved": 4, "plateau": 1})
+    verdict = verdicts_of(rows)[FIG6.format("which regularizer solves the most seeds")]
+    assert verdict == "not decided: a tie, double (residual) 1e-04 and L2 1e-05 solve 4/5 each"
+    # L2 faster to 1e-2 than double PINN: the paper's claim is then only partly seen
+    rows[1]["iters_to_1e-2"] = 3000
+    assert verdicts_of(rows)[FIG6.format("double PINN converges fastest and lowest")] == \
+        "partly: double PINN is lowest, not fastest"
+    # L1 no longer the worst when L2 solves nothing and overfits
+    set_class(rows[1], {"overfit": 3, "plateau": 2})
+    assert verdicts_of(rows)[FIG6.format("L1 is the worst regularizer")] == "does not hold here: the worst is L2 1e-05"
+
+
+def test_the_plan_after_the_sweep_adds_seeds_and_continues_plateau_stops_without_the_reference():
+    rows = [row("n", "none", 1.1, {"overfit": 3}),
+            row("a", "l2", 0.01, {"solved": 3}, 1e-5), row("b", "l2", 0.6, {"plateau": 3}, 1e-4)]
+    rows[1]["test_loss_median"], rows[2]["test_loss_median"] = 1e-3, 1e-4  # b: lower test loss, worse rMAE
+    classes = {"n": {0: "overfit", 1: "overfit", 2: "overfit"},
+               "b": {2: "plateau", 0: "solved", 1: "plateau", 5: "plateau"}}
+    plan = study.study_plan(rows, study.select_lambda(rows), classes, confirm_seeds=[3, 4], continue_runs=2)
+    assert [s["variant"] for s in plan["selected"]] == ["b"]
+    assert plan["confirm"] == {"n": [3, 4], "b": [3, 4]}
+    assert plan["continue"] == [["b", 1], ["b", 2]]  # plateau stops only, lowest seeds first
+    assert study.study_plan(rows, study.select_lambda(rows), classes)["continue"] == []
+
+
+def test_figure_choice_uses_the_selection_and_the_regularizer_solving_most_seeds():
+    rows = fig6_rows()
+    rows[4]["test_loss_median"] = 1e-9  # form b has the lower test loss: it is the double PINN drawn
+    choice = study.figure_choice(rows, study.select_lambda(rows))
+    assert choice["fig6"] == {"none": "n", "l2": "l2", "l1": "l1", "double": "dl"}
+    assert choice["fig1"] == {"failure": "n", "regularized": "l2"}  # 3/5 solved beats form b's 2/5
+
+
+def test_a_continued_run_repeats_the_history_to_the_stop_then_goes_on(tmp_path, tiny):
+    from pinnfail.evaluate import evaluate, write_evaluation
+    from pinnfail.reference import compute_reference, write_reference
+    from pinnfail.train import train
+
+    ref = tmp_path / "ref.h5"
+    write_reference(ref, compute_reference("convection", None, {"nx": 40, "nt": 21}))
+    stopped = tiny(max_iters=60, stop_window=10, stop_tolerance=0.5)  # a loose rule stops it early
+    continued = tiny(max_iters=60, stop_window=0)
+    paths = {}
+    for name, cfg in (("stopped", stopped), ("continued", continued)):
+        run = tmp_path / f"{name}.h5"
+        train(cfg, [0], [run], progress=False)
+        write_evaluation(tmp_path / f"{name}_eval.h5", evaluate(run, ref, residual_grid=(16, 8)))
+        paths[name] = (str(run), str(tmp_path / f"{name}_eval.h5"))
+    rows = study.continuation_rows([("v", 0, *paths["stopped"], *paths["continued"])], solved_rmae=1e-9)
+    (r,) = rows
+    assert r["stopped_at"] < r["continued_to"] == 60
+    assert r["same_history_to_stop"] and not r["escaped"]
+    rows = study.continuation_rows([("v", 0, *paths["stopped"], *paths["continued"])], solved_rmae=10.0)
+    assert rows[0]["escaped"] and rows[0]["escaped_at"] > rows[0]["stopped_at"]
+    md = study.continuation_markdown(rows, 10.0)
+    assert "| v | 0 |" in md and "Escaped, per regularizer: v 1/1." in md

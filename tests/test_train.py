@@ -204,3 +204,122 @@ def test_kept_final_checkpoint_rewrites_a_finished_run_at_once(tmp_path, tiny):
     with h5py.File(out) as f:
         np.testing.assert_array_equal(f["params"][()], params)
         assert int(f.attrs["iterations"]) == iterations
+
+
+# --- damaged checkpoints: moved aside in one line, the run starts afresh --------------------
+
+
+def _truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _garbage(path):
+    path.write_bytes(np.random.default_rng(0).bytes(path.stat().st_size))
+
+
+def _drop(name):
+    def damage(path):
+        with h5py.File(path, "a") as f:
+            if name.startswith("@"):
+                del f.attrs[name[1:]]
+            else:
+                del f[name]
+    return damage
+
+
+def _reshape(name):
+    def damage(path):
+        with h5py.File(path, "a") as f:
+            data = f[name][()]
+            del f[name]
+            f[name] = np.concatenate([data, data])  # another shape: not this run's carry
+    return damage
+
+
+@pytest.fixture(scope="module")
+def kept(tmp_path_factory):
+    """(config, the kept checkpoint of a 20-iteration run, params of a 30-iteration run from scratch)."""
+    from conftest import TINY
+
+    from pinnfail.config import run_config
+
+    tmp = tmp_path_factory.mktemp("kept")
+    cfg = run_config({**TINY, "max_iters": 20, "keep_checkpoint": True})
+    train(cfg, [0], [tmp / "run.h5"], progress=False)
+    train({**cfg, "max_iters": 30}, [0], [tmp / "fresh.h5"], progress=False)
+    with h5py.File(tmp / "fresh.h5") as f:
+        return cfg, (tmp / "run.h5.ckpt.h5").read_bytes(), f["params"][()]
+
+
+@pytest.mark.parametrize("damage, why", [
+    (_truncate, "truncated or not an HDF5 file"),
+    (_garbage, "truncated or not an HDF5 file"),
+    (_drop("history"), "history missing or of another shape"),
+    (_drop("carry/opt_state/history"), "carry/opt_state/history missing or of another shape"),
+    (_drop("carry/params"), "carry/params missing or of another shape"),
+    (_drop("@wall_time_s"), "attribute wall_time_s missing or of another shape"),
+    (_reshape("carry/params"), "carry/params missing or of another shape"),
+], ids=["truncated", "garbage", "no_history", "no_lbfgs_memory", "no_params", "no_wall_time", "wrong_shape"])
+def test_damaged_checkpoint_is_moved_aside_and_the_run_starts_afresh(tmp_path, kept, capsys, damage, why):
+    """One line naming the file; the run ends where one that never had a checkpoint does; the
+    damaged bytes are kept beside it."""
+    cfg, checkpoint_bytes, fresh_params = kept
+    out, ckpt = tmp_path / "run.h5", tmp_path / "run.h5.ckpt.h5"
+    ckpt.write_bytes(checkpoint_bytes)
+    damage(ckpt)
+    damaged = ckpt.read_bytes()
+    capsys.readouterr()
+    member = train({**cfg, "max_iters": 30}, [0], [out], progress=False)[0]
+    assert capsys.readouterr().err == (f"pinnfail: checkpoint {ckpt} is damaged ({why}); moved it to "
+                                       "run.h5.ckpt.h5.damaged and starting fresh\n")
+    assert member.resumed_from == 0 and member.stop_reason == "max_iters"
+    assert (tmp_path / "run.h5.ckpt.h5.damaged").read_bytes() == damaged  # nothing lost
+    with h5py.File(out) as f:
+        np.testing.assert_array_equal(f["params"][()], fresh_params)
+        assert f.attrs["resumed_from_iteration"] == 0 and f.attrs["iterations"] == 30
+
+
+def test_the_intact_checkpoint_resumes(tmp_path, kept):
+    """The control of the test above: the same checkpoint, undamaged, is resumed from."""
+    cfg, checkpoint_bytes, _ = kept
+    (tmp_path / "run.h5.ckpt.h5").write_bytes(checkpoint_bytes)
+    assert train({**cfg, "max_iters": 30}, [0], [tmp_path / "run.h5"], progress=False)[0].resumed_from == 20
+
+
+def test_a_second_damaged_checkpoint_keeps_the_first(tmp_path, kept, capsys):
+    cfg, checkpoint_bytes, _ = kept
+    ckpt = tmp_path / "run.h5.ckpt.h5"
+    for expected in ("run.h5.ckpt.h5.damaged", "run.h5.ckpt.h5.damaged.2"):
+        ckpt.write_bytes(checkpoint_bytes)
+        _truncate(ckpt)
+        train({**cfg, "max_iters": 25, "keep_checkpoint": False}, [0], [tmp_path / "run.h5"], progress=False)
+        assert f"moved it to {expected} " in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.glob("*.damaged*")) == ["run.h5.ckpt.h5.damaged",
+                                                                   "run.h5.ckpt.h5.damaged.2"]
+
+
+def test_cli_damaged_checkpoint_that_cannot_be_moved_aside_says_what_to_delete(tmp_path, monkeypatch, capsys):
+    """A folder where nothing may be renamed: one line naming the file and what to delete, status 1,
+    the checkpoint and the run file left as they were."""
+    import errno
+    import os
+
+    from pinnfail import checkpoint
+    from pinnfail.cli import main
+
+    out, ckpt = tmp_path / "run.h5", tmp_path / "run.h5.ckpt.h5"
+    ckpt.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)  # an HDF5 signature, then nothing
+
+    def refuse(src, dst):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(src))
+
+    monkeypatch.setattr(checkpoint.os, "replace", refuse)
+    status = main(["train", "--pde", "convection", "--grid", "6x5", "--n-initial", "7", "--n-boundary", "5",
+                   "--depth", "2", "--width", "8", "--max-iters", "10", "--log-every", "5", "--quiet",
+                   "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert status == 1 and "\n" not in err and "Traceback" not in err
+    assert err == (f"pinnfail train: error: checkpoint {ckpt} is damaged (truncated or not an HDF5 file) and "
+                   "cannot be moved aside (Permission denied): delete it to start this run afresh")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.h5.ckpt.h5"]

@@ -1,10 +1,16 @@
 """The Snakemake workflow: config validation, and reruns that touch only what changed.
 
 A tiny preset (derived from config.yaml: every experiment shrunk) runs the whole
-pipeline in a temporary copy of the workflow and of the package (src/); then
-config edits and library edits are dry-run and the jobs Snakemake plans are
-compared with what each edit should rebuild.
+pipeline once with the ``snakemake`` command, in a temporary copy of the workflow and of
+the package (src/); then config edits are dry-run and the jobs Snakemake plans are
+compared with what each edit should rebuild. Those dry runs, the report and the lint go
+through Snakemake's Python API in this process (``pinnfail.dryrun``), with the code
+hashes computed from the copy's package as the jobs' own were; the library edits
+(``-m slow``) run ``snakemake -n`` processes on the edited copy. A bad config is shown to
+stop the ``snakemake`` command once, end to end, and every bad config to stop the same
+workflow loaded through the API, with the field named.
 """
+import contextlib
 import copy
 import csv
 import json
@@ -15,18 +21,26 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
+
+from pinnfail.dryrun import DryRunError, planned_jobs, workflow
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 # Free text that a shell would mangle: it must reach the outputs verbatim.
 METHOD = 'Bob\'s "PINN" $HOME'
 TITLE = 'A "quoted" study\'s title: $HOME `id` \\ ; echo'
+HEAT_METHOD = "PINN (toy heat)"
 
 
-def tiny_preset() -> dict:
+def tiny_preset(plugin: bool = False) -> dict:
+    """config.yaml with every experiment shrunk, free text in a Table 1 row and a study title;
+    with ``plugin``, also an equation defined only in a plugin file (tests/test_pdes.py: the
+    heat equation), run to Table 1 and Fig. 5 beside the paper's."""
     full = yaml.safe_load((ROOT / "config.yaml").read_text())
+    tiny = {"seeds": [0], "max_iters": 5, "grid": [5, 5], "n_initial": 6, "n_boundary": 6}
     preset = {
         "reference": {
             "convection": {"nx": 32, "nt": 17}, "reaction": {"nx": 32, "nt": 17},
@@ -36,10 +50,7 @@ def tiny_preset() -> dict:
                          "stop_window": 0, "checkpoint_every": 0},
         "evaluation": {"residual_grid": [16, 16]},
         "figures": {"style": {"dpi": 40}},
-        "experiments": {
-            name: {"seeds": [0], "max_iters": 5, "grid": [5, 5], "n_initial": 6, "n_boundary": 6}
-            for name in full["experiments"]
-        },
+        "experiments": {name: dict(tiny) for name in full["experiments"]},
         "table1": {"rows": [{**row, "method": METHOD if i == 0 else row["method"]}
                             for i, row in enumerate(full["table1"]["rows"])]},
         "study": {"quoted": {
@@ -48,11 +59,19 @@ def tiny_preset() -> dict:
             "variants": [{"regularizer": "none"}, {"regularizer": "l2", "lambda": 1.0e-5}],
         }},
     }
+    if plugin:
+        preset["pde_plugins"] = [str(ROOT / "tests" / "test_pdes.py")]
+        preset["pdes"] = {"heat": {"k": 0.2}}
+        preset["reference"]["heat"] = {"nx": 33, "nt": 17}
+        preset["experiments"]["heat_pinn"] = {**tiny, "pde": "heat", "precision": "fp64"}
+        preset["table1"]["rows"].append({"method": HEAT_METHOD, "experiment": "heat_pinn"})
+        preset["figures"]["panels"] = {"fig5": {"heat": "heat_pinn"}}  # Fig. 5 shows every equation
     return preset
 
 
-def snakemake(workdir: Path, *args, check=True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(workdir / "src")}  # the copy's package, editable by tests
+def snakemake(workdir: Path, *args, check=True, env=None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(workdir / "src"), **(env or {})}  # the copy's package, editable by tests
+    env.pop("PINNFAIL_JAX_CACHE", None)  # the jobs use the workflow's own cache (jax_compilation_cache)
     proc = subprocess.run([*SNAKEMAKE, "--cores", "2", *args], cwd=workdir, capture_output=True, text=True,
                           env=env)
     if check and proc.returncode != 0:
@@ -60,8 +79,31 @@ def snakemake(workdir: Path, *args, check=True) -> subprocess.CompletedProcess:
     return proc
 
 
-def planned_outputs(workdir: Path, configfile: str, *targets) -> set[str]:
-    """Outputs of the jobs a dry run plans (one per job, its first output)."""
+@contextlib.contextmanager
+def library_of(work: Path):
+    """The workflow loaded in this process hashes the copy's package (``work/src``), as a
+    ``snakemake`` process given ``PYTHONPATH=work/src`` does."""
+    from pinnfail import sources
+
+    root = sources.ROOT
+    sources.ROOT = work / "src" / "pinnfail"
+    sources._parse.cache_clear()
+    try:
+        yield
+    finally:
+        sources.ROOT = root
+        sources._parse.cache_clear()
+
+
+def planned_outputs(workdir: Path, configfile: str, *targets, forceall=False) -> set[str]:
+    """Outputs of the jobs a dry run plans (one per job, its first output), through the API."""
+    with library_of(workdir):
+        jobs = planned_jobs(targets, [configfile], workdir=workdir, forceall=forceall)
+    return {job.outputs[0] for job in jobs if job.outputs}  # (a target rule has none)
+
+
+def planned_outputs_by_snakemake(workdir: Path, configfile: str, *targets) -> set[str]:
+    """The same from a ``snakemake -n`` process (which imports the copy's package)."""
     proc = snakemake(workdir, "-n", *targets, "--configfile", configfile)  # --configfile takes all after it
     text = proc.stdout + proc.stderr
     outputs = set()
@@ -83,11 +125,15 @@ def copy_workflow(dest: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """The whole tiny pipeline, built once."""
+    """The whole tiny pipeline, built once by the ``snakemake`` command. Its runs are 5
+    iterations long, so compiling is most of each job: XLA compiles them unoptimized
+    (``JAX_DISABLE_MOST_OPTIMIZATIONS``; these tests check what the pipeline writes and
+    reruns, not the numbers)."""
     work = copy_workflow(tmp_path_factory.mktemp("workflow"))
-    preset = tiny_preset()
+    preset = tiny_preset(plugin=True)
     (work / "tiny.yaml").write_text(yaml.safe_dump(preset))
-    snakemake(work, "all", "results/studies/quoted/study.md", "--configfile", "tiny.yaml")
+    snakemake(work, "all", "results/studies/quoted/study.md", "--configfile", "tiny.yaml",
+              env={"JAX_DISABLE_MOST_OPTIMIZATIONS": "1"})
     assert (work / "results/table1.csv").exists()
     assert planned_outputs(work, "tiny.yaml") == set()
     return work, preset
@@ -117,7 +163,10 @@ def test_report_captions_quote_the_artifacts_numbers(built):
     from pinnfail.tables import _fmt
 
     work, _ = built
-    snakemake(work, "--report", "report.html", "--configfile", "tiny.yaml")
+    from snakemake.report.html_reporter import ReportSettings
+
+    with library_of(work), workflow(work, ["tiny.yaml"]) as api:  # snakemake --report report.html
+        api.dag().create_report(reporter="html", report_settings=ReportSettings(path=work / "report.html"))
     page = html.unescape((work / "report.html").read_text())
     with open(work / "results/table1.csv") as f:
         rows = [r for r in csv.DictReader(f) if r["source"] == "pipeline"]
@@ -129,6 +178,27 @@ def test_report_captions_quote_the_artifacts_numbers(built):
     caption = (work / "results/figures/fig1.rst").read_text()
     assert f"rMAE {_fmt(float(m['rmae']))}" in caption and f"*{m['classification']}*" in caption
     assert m["classification_reason"] in page
+
+
+def test_an_equation_of_a_plugin_file_runs_through_the_workflow(built):
+    """Reference, training, evaluation and Table 1 of an equation that tests/test_pdes.py alone
+    defines (the preset names the file in ``pde_plugins``)."""
+    import math
+
+    from test_pdes import HEAT
+
+    from pinnfail.reference import read_reference
+
+    work, _ = built
+    ref = read_reference(work / "data/reference/heat.h5")
+    exact = np.asarray(HEAT.exact(ref.x[None, :], ref.t[:, None], {"k": 0.2}))
+    np.testing.assert_allclose(ref.u, exact, atol=1e-12)
+    with open(work / "results/table1.csv", newline="") as f:
+        (row,) = [row for row in csv.DictReader(f) if row["method"] == HEAT_METHOD]
+    assert (row["equation"], row["source"]) == ("heat", "pipeline")
+    assert math.isfinite(float(row["rmae_mean"]))
+    log = (work / "logs/train/heat_pinn/seed0.log").read_text()
+    assert '"stop_reason": "max_iters"' in log
 
 
 def test_jobs_share_a_compilation_cache_that_is_no_output(built):
@@ -160,7 +230,7 @@ sys.exit(status)
     cfg = tmp_path / "run.yaml"
     cfg.write_text("pde: convection\ngrid: [5, 5]\nn_initial: 6\nn_boundary: 6\ndepth: 1\nwidth: 4\n"
                    "n_test_domain: 20\nn_test_line: 8\nlog_every: 5\nstop_window: 0\nmax_iters: 10\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_") and k != "PINNFAIL_JAX_CACHE"}
     counts = []
     for i in range(2):
         argv = ["train", "--config", cfg, "--quiet", "--out", tmp_path / f"run{i}.h5"]
@@ -189,7 +259,7 @@ def test_editing_one_equation_reruns_only_that_equation(built):
     work, preset = built
 
     def edit(cfg):
-        cfg["pdes"] = {"wave": {"c": 2.0, "beta": 2.0}}
+        cfg["pdes"]["wave"] = {"c": 2.0, "beta": 2.0}  # the preset's own `pdes` (heat) kept
 
     planned = planned_outputs(work, with_edit(work, preset, "wave.yaml", edit))
     wave_runs = {"wave_none_fp64_12", "pinn_fp64_wave", "double_fp64_wave"}
@@ -234,7 +304,7 @@ def test_figure_style_reruns_only_figures(built):
     assert planned == {f"results/figures/{fig}.png" for fig in ("fig1", "fig3", "fig4", "fig5", "fig6")}
 
 
-@pytest.mark.parametrize("edit, message", [
+BAD_CONFIGS = [
     (lambda c: c["experiments"]["conv_l2_fp32"].update(regularizer="l3"), "experiments.conv_l2_fp32.regularizer"),
     (lambda c: c["experiments"]["conv_l2_fp32"].update(grid=[-3, 5]), "grid"),
     (lambda c: c.update(bogus=1), "bogus"),
@@ -246,35 +316,66 @@ def test_figure_style_reruns_only_figures(built):
      "experiments.conv_l2_fp32.lambda: inf is not a finite"),
     (lambda c: c["evaluation"].update(error=float("-inf")), "evaluation.error: -inf is not a finite"),
     (lambda c: c["figures"].update(seed=7), "experiment 'conv_none_fp32' (figures.panels.fig1.failure) has no seed 7"),
-])
-def test_bad_config_stops_with_the_field_named(tmp_path, edit, message):
-    work = copy_workflow(tmp_path / "wf")
-    cfg = yaml.safe_load((work / "config.yaml").read_text())
+]
+
+
+@pytest.fixture(scope="module")
+def workflow_copy(tmp_path_factory):
+    """Snakefile, config.yaml and workflow/ for dry runs through the API (nothing is built)."""
+    work = tmp_path_factory.mktemp("dry")
+    for name in ("Snakefile", "config.yaml"):
+        shutil.copy(ROOT / name, work / name)
+    shutil.copytree(ROOT / "workflow", work / "workflow")
+    return work
+
+
+def bad_config(edit) -> dict:
+    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
     edit(cfg)
-    (work / "config.yaml").write_text(yaml.safe_dump(cfg))
+    return cfg
+
+
+def test_bad_config_stops_snakemake_with_the_field_named(tmp_path):
+    """End to end: the ``snakemake`` command exits non-zero naming the field, writing nothing."""
+    edit, message = BAD_CONFIGS[0]
+    work = copy_workflow(tmp_path / "wf")
+    (work / "config.yaml").write_text(yaml.safe_dump(bad_config(edit)))
     proc = snakemake(work, "-n", check=False)
     assert proc.returncode != 0
     assert message in proc.stdout + proc.stderr
     assert not (work / "results").exists() and not (work / "data").exists()
 
 
-def test_lint_is_clean():
-    proc = subprocess.run([*SNAKEMAKE, "--lint"], cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+@pytest.mark.parametrize("edit, message", BAD_CONFIGS)
+def test_bad_config_stops_the_workflow_with_the_field_named(workflow_copy, tmp_path, edit, message):
+    """Each bad config, as a --configfile over config.yaml (every key given: the edited config),
+    stops the workflow as Snakemake loads it; nothing is written."""
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(bad_config(edit)))
+    with pytest.raises(DryRunError) as err:
+        planned_jobs([], [tmp_path / "bad.yaml"], workdir=workflow_copy)
+    assert message in str(err.value)
+    assert not (workflow_copy / "results").exists() and not (workflow_copy / "data").exists()
 
 
-def test_batch_seeds_switch_plans_one_job_per_experiment(tmp_path):
-    work = copy_workflow(tmp_path / "wf")
+def test_lint_is_clean(workflow_copy):
+    """``snakemake --lint``, through the API: no lint printed."""
+    from pinnfail.dryrun import _Records
+
+    records = _Records()
+    with workflow(workflow_copy, records=records) as api:
+        lints = api.lint()
+    assert not lints, "\n".join(records.warnings)
+
+
+def test_batch_seeds_switch_plans_one_job_per_experiment(workflow_copy, tmp_path):
     preset = tiny_preset()
     preset["batch_seeds"] = True
     preset["experiments"]["conv_l2_fp32"]["seeds"] = [0, 1, 2]
-    (work / "batch.yaml").write_text(yaml.safe_dump(preset))
-    proc = snakemake(work, "-n", "results/runs/conv_l2_fp32/seed2/eval.h5", "--configfile", "batch.yaml")
-    text = proc.stdout + proc.stderr
-    assert "rule train_batch_conv_l2_fp32:" in text
-    assert "--seeds 0 1 2" in text or re.search(r"output: results/runs/conv_l2_fp32/seed0/run\.h5, "
-                                                r"results/runs/conv_l2_fp32/seed1/run\.h5, "
-                                                r"results/runs/conv_l2_fp32/seed2/run\.h5", text)
+    (tmp_path / "batch.yaml").write_text(yaml.safe_dump(preset))
+    jobs = planned_jobs(["results/runs/conv_l2_fp32/seed2/eval.h5"], [tmp_path / "batch.yaml"], workdir=workflow_copy)
+    (train,) = [job for job in jobs if job.rule.startswith("train")]
+    assert train.rule == "train_batch_conv_l2_fp32"  # its members: the three seeds first (then the
+    assert train.outputs[:3] == [f"results/runs/conv_l2_fp32/seed{s}/run.h5" for s in (0, 1, 2)]  # study's twin)
 
 
 # --- Library edits: each stage's code is the import closure of its entry module ---------------
@@ -313,6 +414,7 @@ EXPECTED = {
     "pinnfail.evidence": set(),  # runs.csv and the convergence figure (not in the default target)
     "pinnfail.plan": set(),  # read by the workflow itself, not by any job
     "pinnfail.cluster": set(),
+    "pinnfail.dryrun": set(),  # pinnfail cost's dry runs through Snakemake's API
 }
 
 
@@ -327,7 +429,7 @@ def stages_of(outputs) -> dict[str, set[str]]:
 
 @pytest.fixture(scope="module")
 def every_job(built):
-    return stages_of(planned_outputs(built[0], "tiny.yaml", "--forceall"))
+    return stages_of(planned_outputs(built[0], "tiny.yaml", forceall=True))
 
 
 @pytest.mark.slow  # one dry run per library module (~40): minutes; CI runs it with -m slow
@@ -340,7 +442,7 @@ def test_editing_a_module_reruns_exactly_the_stages_that_run_it(built, every_job
     text = source.read_text()
     try:
         source.write_text(text + "\n# an edit\n")
-        planned = stages_of(planned_outputs(work, "tiny.yaml"))
+        planned = stages_of(planned_outputs_by_snakemake(work, "tiny.yaml"))
     finally:
         source.write_text(text)
     rerun = {stage for stage, outputs in planned.items() if outputs}

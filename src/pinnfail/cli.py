@@ -3,7 +3,9 @@
 Every training setting of the run schema is a ``train`` flag (generated from
 the schema, so flags, --config files and the Snakemake rules cannot drift).
 Errors in input print one message naming the field and exit with status 2;
-nothing is written then.
+nothing is written then. Errors of the machine (an ``OSError``: a full disk, a
+read-only folder, a damaged checkpoint that cannot be moved aside) print one
+message naming the file and exit with status 1; no half-written file is left.
 """
 from __future__ import annotations
 
@@ -231,50 +233,35 @@ def cmd_figure(args) -> None:
     print(json.dumps(result))
 
 
-def _dry_run_training_jobs(targets, configfiles) -> list[tuple[str, list[str], dict]]:
-    """(rule, outputs, resources) of every training job ``snakemake -n`` plans for the targets."""
-    import re
-    import shutil
-    import subprocess
-
-    exe = shutil.which("snakemake")
-    cmd = [*([exe] if exe else [sys.executable, "-m", "snakemake"]), "-n", "--nocolor", *targets]
-    cmd += ["--configfile", *configfiles] if configfiles else []
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise ConfigError(f"snakemake -n failed:\n{(proc.stdout + proc.stderr)[-3000:]}")
-    jobs, current = [], None
-    for line in proc.stdout.splitlines():
-        rule = re.match(r"^(?:local)?rule (\w+):$", line)
-        key, _, value = line.strip().partition(": ")
-        if rule:
-            current = (rule.group(1), [], {}) if rule.group(1).startswith("train") else None
-            jobs += [current] if current else []
-        elif current and key == "output":
-            current[1].extend(v.strip() for v in value.split(","))
-        elif current and key == "resources":
-            current[2].update(item.split("=", 1) for item in value.split(", ") if "=" in item)
-    return jobs
-
-
 def cmd_cost(args) -> None:
     import re
 
     from snakemake.utils import update_config
 
     from .cluster import cost_text, cost_totals, job_cost, load_rates
+    from .dryrun import DryRunError, planned_jobs
+    from .pdes import load_plugin
     from .plan import plan
 
     config = yaml.safe_load(Path("config.yaml").read_text())
     for path in args.configfile or []:
         update_config(config, yaml.safe_load(Path(path).read_text()) or {})
+    for path in config.get("pde_plugins") or []:  # as the workflow does, before planning
+        load_plugin(path)
     experiments = plan(config).experiments
     rates = load_rates(args.rates)
+    try:  # what `snakemake -n TARGETS --configfile ...` plans, through Snakemake's API
+        planned = planned_jobs(args.targets, args.configfile or ())
+    except DryRunError as err:
+        raise ConfigError(f"snakemake -n: {err}") from None
     jobs = []
-    for rule, outputs, resources in _dry_run_training_jobs(args.targets, args.configfile):
-        runs = [re.fullmatch(r"results/runs/(\w+)/seed\d+/run\.h5", out).group(1) for out in outputs]
-        name = rule if rule != "train" else outputs[0].rsplit("/", 1)[0].removeprefix("results/runs/")
-        jobs.append({"name": name, **job_cost(experiments[runs[0]], len(runs), resources, rates)})
+    for job in planned:
+        if not job.rule.startswith("train"):
+            continue
+        runs = [re.fullmatch(r"results/runs/(\w+)/seed\d+/run\.h5", out).group(1) for out in job.outputs]
+        name = job.rule if job.rule != "train" else job.outputs[0].rsplit("/", 1)[0].removeprefix("results/runs/")
+        jobs.append({"name": name, **job_cost(experiments[runs[0]], len(runs), job.resources, rates)})
+    jobs.sort(key=lambda job: job["name"])
     print(json.dumps({"jobs": jobs, "totals": cost_totals(jobs)}, indent=1) if args.json else cost_text(jobs))
 
 
@@ -346,14 +333,33 @@ def _add_study_parser(sub) -> None:
     p.add_argument("--caption", type=Path, help="also write the report caption (rst) from the study table")
     p.add_argument("--command", default="snakemake --cores 2 docs/regularizers.md",
                    help="the command quoted in the document as the way to regenerate it")
+    p.add_argument("--selection", type=Path,
+                   help="the sweep's selection (`pinnfail study-select`): its strengths are used, not "
+                        "recomputed from variants that now have more seeds")
+    p.add_argument("--sweep-seeds", type=int, nargs="+", default=[],
+                   help="the seeds of the sweep (the others were added after the selection)")
+    p.add_argument("--continued", nargs=4, action="append", default=[], metavar=("VARIANT", "SEED", "RUN", "EVAL"),
+                   help="a plateau stop of VARIANT's seed SEED continued past the stop rule")
+    p.add_argument("--figure", nargs=3, action="append", default=[], metavar=("NAME", "PNG", "PDF"),
+                   help="draw fig1, fig6 or convergence from the selected variants' median-rMAE seeds "
+                        "(convergence: every seed), or plateaus (the --continued runs), each with its report "
+                        "caption (PNG's name, .rst)")
+    p.add_argument("--reference", type=Path, help="the reference solution the figures need")
+    p.add_argument("--style", action="append", metavar="KEY=VALUE", help="figure style override")
     p.set_defaults(func=_cmd_study)
+    p = sub.add_parser("study-select", help="after a study's sweep: the selected strengths, the seeds to add "
+                                            "and the plateau stops to continue (JSON)")
+    p.add_argument("--variant", action="append", required=True, metavar="NAME=RUN:EVAL[,RUN:EVAL...]")
+    p.add_argument("--settings", required=True, help="JSON {variant: run settings}")
+    p.add_argument("--confirm-seeds", type=int, nargs="*", default=[],
+                   help="seeds added to each selected variant and to the unregularized one")
+    p.add_argument("--continue-runs", type=int, default=0,
+                   help="plateau stops to continue past the stop rule, per selected variant")
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=_cmd_study_select)
 
 
-def _cmd_study(args) -> None:
-    from .captions import study_caption
-    from .io import write_text
-    from .study import document, markdown, select_lambda, summarize, write_csv
-
+def _study_runs(args) -> tuple[dict, dict]:
     variants = json.loads(args.settings)
     runs = {}
     for item in args.variant:
@@ -361,19 +367,107 @@ def _cmd_study(args) -> None:
         if not sep or name not in variants:
             raise ValueError(f"study --variant: expected a known NAME=RUN:EVAL[,...], got {item!r}")
         runs[name] = [tuple(p.split(":", 1)) for p in pairs.split(",")]
-    if not (args.csv or args.md or args.doc or args.caption):
-        raise ValueError("study: give at least one of --csv, --md, --doc, --caption")
+    return runs, variants
+
+
+def _classes(runs: dict) -> dict[str, dict[int, str]]:
+    from .io import read_metrics
+
+    out: dict[str, dict[int, str]] = {}
+    for name, pairs in runs.items():
+        for _, e in pairs:
+            m = read_metrics(e)
+            out.setdefault(name, {})[int(m["seed"])] = m["classification"]
+    return out
+
+
+def _cmd_study_select(args) -> None:
+    from .io import write_text
+    from .study import select_lambda, study_plan, summarize
+
+    runs, variants = _study_runs(args)
     rows = summarize(runs, variants)
-    selected = select_lambda(rows)
+    plan = study_plan(rows, select_lambda(rows), _classes(runs), args.confirm_seeds, args.continue_runs)
+    write_text(args.out, json.dumps(plan, indent=1, sort_keys=True) + "\n")
+    print(json.dumps(plan, indent=1, sort_keys=True))
+
+
+def _study_figures(args, runs: dict, rows: list, selected: list, continued=()) -> None:
+    """The study's figures; ``continued``: (variant, seed, original run.h5, continued run.h5)."""
+    from .captions import figure_caption
+    from .evidence import continuation_figure, convergence_figure
+    from .figures import make_figure
+    from .io import Run, read_metrics, write_text
+    from .study import figure_choice, median_seed
+
+    if not args.figure:
+        return
+    if not args.reference and any(name in ("fig1", "fig6") for name, _, _ in args.figure):
+        raise ValueError("study --figure: fig1 and fig6 need --reference")
+    choice = figure_choice(rows, selected)
+    style = _figure_style(args.style)
+    for name, png, pdf in args.figure:
+        caption = Path(png).with_suffix(".rst")
+        if name == "plateaus":
+            solved = next(iter(read_metrics(e)["thresholds"]["solved_rmae"] for p in runs.values() for _, e in p[:1]))
+            continuation_figure([(v, int(seed), run, cont, int(Run.read(run).attrs["iterations"]))
+                                 for v, seed, run, cont in continued], png, pdf, solved)
+            write_text(caption, f"Plateau stops continued past the stop rule ({len(continued)} runs): test rMAE "
+                       "and objective against iterations, the original stop dotted.\n")
+            continue
+        if name == "convergence":
+            # the variants of Fig. 6 (or Fig. 1); a study without them: all of its variants
+            roles = choice.get("fig6") or choice.get("fig1") or {v: v for v in runs}
+            labelled = [(variant, r, e) for variant in dict.fromkeys(roles.values()) for r, e in runs[variant]]
+            convergence_figure(labelled, png, pdf, by="label")
+            write_text(caption, "rMAE on the test points (lines) and against the reference at the end (dots), "
+                       "and the test loss, against iterations: every seed of "
+                       + ", ".join(f"**{v}**" for v in dict.fromkeys(roles.values())) + ".\n")
+            continue
+        if name not in choice:
+            raise ValueError(f"study --figure {name}: the study has no variants for it "
+                             f"(fig1 needs an unregularized and a regularized variant; fig6 also L2, L1, double)")
+        picked = {role: runs[variant][median_seed(runs[variant])] for role, variant in choice[name].items()}
+        make_figure(name, picked, str(args.reference), png, pdf, style)
+        write_text(caption, figure_caption(name, {role: read_metrics(e) for role, (_, e) in picked.items()})
+                   .rstrip("\n") + " Each panel shows the seed with the median rMAE of its variant.\n")
+
+
+def _cmd_study(args) -> None:
+    from .captions import study_caption
+    from .io import read_metrics, write_text
+    from .study import (capped_markdown, confirmation_markdown, continuation_markdown, continuation_rows,
+                        document, markdown, select_lambda, summarize, write_csv)
+
+    runs, variants = _study_runs(args)
+    if not (args.csv or args.md or args.doc or args.caption or args.figure):
+        raise ValueError("study: give at least one of --csv, --md, --doc, --caption, --figure")
+    rows = summarize(runs, variants)
+    if args.selection:
+        by_name = {r["variant"]: r for r in rows}
+        selected = [{**s, "rmae_median": by_name[s["variant"]]["rmae_median"]}
+                    for s in json.loads(Path(args.selection).read_text())["selected"] if s["variant"] in by_name]
+    else:
+        selected = select_lambda(rows)
+    pairs = {name: {int(read_metrics(e)["seed"]): (r, e) for r, e in p} for name, p in runs.items()}
+    continued = []
+    for variant, seed, run, evaluation in args.continued:
+        if variant not in pairs or int(seed) not in pairs[variant]:
+            raise ValueError(f"study --continued: {variant} seed {seed} is not a run of the study")
+        continued.append((variant, int(seed), *pairs[variant][int(seed)], run, evaluation))
+    solved = next(iter(read_metrics(e)["thresholds"]["solved_rmae"] for p in runs.values() for _, e in p[:1]))
+    extra = (capped_markdown(rows) + confirmation_markdown(rows, _classes(runs), set(args.sweep_seeds))
+             + continuation_markdown(continuation_rows(continued, solved), solved))
     if args.csv:
         write_csv(args.csv, rows)
     if args.md:
-        write_text(args.md, markdown(rows, selected, args.title))
+        write_text(args.md, markdown(rows, selected, args.title) + extra)
     if args.doc:
-        write_text(args.doc, document(rows, selected, args.title, args.command))
+        write_text(args.doc, document(rows, selected, args.title, args.command) + extra)
     if args.caption:
         write_text(args.caption, study_caption(rows, args.title))
-    print(markdown(rows, selected, args.title))
+    _study_figures(args, runs, rows, selected, [(v, seed, r, c) for v, seed, r, _, c, _ in continued])
+    print(markdown(rows, selected, args.title) + extra)
 
 
 def _add_caption_parser(sub) -> None:
@@ -437,6 +531,41 @@ def _cmd_convergence(args) -> None:
     convergence_figure(_pairs(args.run, "--run"), args.png, args.pdf)
 
 
+def _cmd_archive(args) -> None:
+    """Copy finished runs (run.h5 and eval.h5, never checkpoints) into an archive folder."""
+    from .io import Run, copy_artifact, read_metrics
+
+    source, copied, size = Path(args.source), 0, 0
+    experiments = sorted(d for d in source.iterdir() if d.is_dir() and d.name.startswith(tuple(args.prefix))) \
+        if source.is_dir() else []
+    if not experiments:
+        raise ValueError(f"archive: no experiment under {source} starts with {' or '.join(args.prefix)}")
+    for experiment in experiments:
+        for seed in sorted(experiment.glob("seed*")):
+            run, evaluation = seed / "run.h5", seed / "eval.h5"
+            if not (run.is_file() and evaluation.is_file()):
+                print(f"pinnfail archive: skipping {seed} (no run.h5 and eval.h5 pair)", file=sys.stderr)
+                continue
+            if Run.read(run).attrs.get("stop_reason") == "interrupted":
+                print(f"pinnfail archive: skipping {seed} (an interrupted run)", file=sys.stderr)
+                continue
+            read_metrics(evaluation)
+            for path in (run, evaluation):
+                target = Path(args.to) / experiment.name / seed.name / path.name
+                copy_artifact(path, target)
+                size += target.stat().st_size
+            copied += 1
+    print(f"pinnfail archive: {copied} runs ({size / 1e6:.1f} MB) from {source} to {args.to}")
+
+
+def _cmd_publish(args) -> None:
+    from .io import copy_file
+
+    for path in args.files:
+        copy_file(path, Path(args.to) / Path(path).name)
+        print(f"{path} -> {Path(args.to) / Path(path).name}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pinnfail", description=__doc__.split("\n")[0])
     parser.add_argument("--pde-plugin", action="append", default=[], metavar="FILE",
@@ -490,6 +619,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_cost)
 
+    p = sub.add_parser("archive", help="commit finished runs: copy run.h5 and eval.h5 (no checkpoints) "
+                                        "into a folder that config.yaml's `archive:` reads instead of training")
+    p.add_argument("prefix", nargs="+", help="experiments whose names start with this, e.g. fig6_cpu__")
+    p.add_argument("--from", dest="source", default="results/runs", help="the runs folder (default: results/runs)")
+    p.add_argument("--to", required=True, help="the archive folder, e.g. docs/results/cpu/fig6/runs")
+    p.set_defaults(func=_cmd_archive)
+
+    p = sub.add_parser("publish", help="copy products (a study's md/csv/figures) into a committed folder, atomically")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--to", required=True, type=Path, help="the folder, e.g. docs/results/cpu/fig6")
+    p.set_defaults(func=_cmd_publish)
+
     _add_table_parser(sub)
     _add_figure_parser(sub)
     _add_study_parser(sub)
@@ -516,7 +657,19 @@ def main(argv=None) -> int:
     except (ConfigError, ValueError, FileNotFoundError) as err:
         print(f"pinnfail {args.subcommand}: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # the machine, not the input: a full disk, a read-only folder, ...
+        print(f"pinnfail {args.subcommand}: error: {_one_line(err)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _one_line(err: OSError) -> str:
+    """An OSError in one line that names its file: pinnfail's own errors already do
+    (io.WriteError, checkpoint.CheckpointError); others carry it in ``filename``."""
+    text = " ".join(str(err).split())
+    if err.filename is not None and str(err.filename) not in text:
+        text = f"{err.filename}: {text}"
+    return text[:500]
 
 
 if __name__ == "__main__":

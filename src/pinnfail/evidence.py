@@ -11,9 +11,9 @@ from __future__ import annotations
 from .io import Run, atomic_paths, read_metrics, write_text
 from .tables import csv_text
 
-COLUMNS = ("experiment", "pde", "method", "precision", "regularizer", "lambda", "seed", "iterations",
-           "wall_time_s", "rmae", "rrmse", "test_train_ratio", "classification", "stop_reason", "device",
-           "git_revision")
+COLUMNS = ("experiment", "pde", "method", "precision", "regularizer", "form", "lambda", "seed", "iterations",
+           "max_iters", "stop_reason", "wall_time_s", "rmae", "rrmse", "train_loss", "test_loss",
+           "test_train_ratio", "classification", "device", "git_revision")
 
 
 def run_row(experiment: str, method: str, run_path, eval_path) -> dict:
@@ -21,46 +21,91 @@ def run_row(experiment: str, method: str, run_path, eval_path) -> dict:
     run = Run.read(run_path)
     metrics = read_metrics(eval_path)
     return {"experiment": experiment, "method": method, "seed": run.config["seed"],
-            **{key: run.config[key] for key in ("pde", "precision", "regularizer", "lambda")},
+            "form": run.config["double_form"] if run.config["regularizer"] == "double" else "",
+            **{key: run.config[key] for key in ("pde", "precision", "regularizer", "lambda", "max_iters")},
             **{key: run.attrs.get(key, "") for key in ("iterations", "wall_time_s", "stop_reason", "device",
                                                         "git_revision")},
-            **{key: metrics.get(key, "") for key in ("rmae", "rrmse", "test_train_ratio", "classification")}}
+            **{key: metrics.get(key, "") for key in ("rmae", "rrmse", "train_loss", "test_loss", "test_train_ratio",
+                                                     "classification")}}
 
 
 def write_runs_csv(path, rows: list[dict]) -> None:
     write_text(path, csv_text(rows, COLUMNS))
 
 
-def convergence_figure(runs: list[tuple[str, str, str]], png, pdf, dpi: float = 150):
-    """``runs``: (label, run.h5, eval.h5); one column per equation, a colour per label, a line
-    style per seed."""
+def convergence_figure(runs: list[tuple[str, str, str]], png, pdf, dpi: float = 150, by: str = "pde"):
+    """``runs``: (label, run.h5, eval.h5); one column per equation (``by="pde"``), a colour per
+    label and a line style per seed; or one column per label (``by="label"``), a colour per seed."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if by not in ("pde", "label"):
+        raise ValueError(f"convergence: by must be 'pde' or 'label', got {by!r}")
     by_pde: dict[str, list] = {}
     for label, run_path, eval_path in runs:
         run = Run.read(run_path)
-        by_pde.setdefault(run.config["pde"], []).append((label, run.config["seed"], run.history, read_metrics(eval_path)))
+        column = run.config["pde"] if by == "pde" else label
+        by_pde.setdefault(column, []).append((label, run.config["seed"], run.history, read_metrics(eval_path)))
     fig, axes = plt.subplots(2, len(by_pde), figsize=(3.2 * len(by_pde), 5.0), squeeze=False, sharex="col")
     for col, (pde, members) in enumerate(by_pde.items()):
         top, bottom = axes[0, col], axes[1, col]
         labels = sorted({label for label, *_ in members})
         colors = {label: f"C{i}" for i, label in enumerate(labels)}
         for label, seed, history, metrics in members:
-            style = {"color": colors[label], "lw": 0.9, "alpha": 0.8, "ls": ("-", "--", ":", "-.")[seed % 4]}
+            if by == "pde":
+                style = {"color": colors[label], "lw": 0.9, "alpha": 0.8, "ls": ("-", "--", ":", "-.")[seed % 4]}
+            else:
+                style = {"color": f"C{seed % 10}", "lw": 0.9, "alpha": 0.8}
+                colors[label] = style["color"]
             name = f"{label} seed {seed}" if len(labels) > 1 else f"seed {seed}"
             if "test_rmae" in history:
                 top.semilogy(history["iteration"], history["test_rmae"], label=name, **style)
             top.semilogy([metrics["iterations"]], [metrics["rmae"]], "o", ms=4, color=colors[label],
                          label=None if "test_rmae" in history else name)
             bottom.semilogy(history["iteration"], history["test_total"], **style)
-        top.set_title(pde.replace("_", "-"))
+        top.set_title(pde.replace("_", "-"), fontsize=8 if by == "label" else None)
         bottom.set_xlabel("iteration")
         top.legend(fontsize=6)
     axes[0, 0].set_ylabel("rMAE (line: test points,\ndot: reference at the end)")
     axes[1, 0].set_ylabel("test loss")
+    fig.tight_layout()
+    with atomic_paths(png, pdf) as (tmp_png, tmp_pdf):
+        fig.savefig(tmp_png, format="png", dpi=dpi)
+        fig.savefig(tmp_pdf, format="pdf", dpi=dpi)
+    plt.close(fig)
+
+
+def continuation_figure(runs: list[tuple[str, int, str, str, int]], png, pdf, solved_rmae: float,
+                        dpi: float = 150):
+    """Plateau stops continued past the stop rule: ``runs`` holds (label, seed, original run.h5,
+    continued run.h5, iteration where the rule stopped); per run the test rMAE and the objective
+    of the continued run against iterations, the original's stop marked, the solved threshold
+    dashed. No runs: a figure saying so."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 1, figsize=(6.5, 5.0), sharex=True)
+    top, bottom = axes
+    for i, (label, seed, _, continued, stop) in enumerate(runs):
+        h = Run.read(continued).history
+        style = {"color": f"C{i % 10}", "lw": 0.9}
+        if "test_rmae" in h:
+            top.semilogy(h["iteration"], h["test_rmae"], label=f"{label} seed {seed}", **style)
+        bottom.semilogy(h["iteration"], h["objective"], **style)
+        for ax in axes:
+            ax.axvline(stop, color=style["color"], ls=":", lw=0.8)
+    top.axhline(solved_rmae, color="k", ls="--", lw=0.7, label=f"solved ({solved_rmae:g})")
+    if not runs:
+        top.text(0.5, 0.5, "no run was stopped on a plateau", transform=top.transAxes, ha="center")
+    top.set_ylabel("test rMAE")
+    bottom.set_ylabel("objective")
+    bottom.set_xlabel("iteration (dotted: where the stop rule had stopped the run)")
+    top.set_title("plateau stops continued with the stop rule off", fontsize=9)
+    top.legend(fontsize=6)
     fig.tight_layout()
     with atomic_paths(png, pdf) as (tmp_png, tmp_pdf):
         fig.savefig(tmp_png, format="png", dpi=dpi)

@@ -6,15 +6,21 @@ Three artifacts: a ``Reference`` (reference.h5: the solution on a grid), a
 Each is read by ``<Artifact>.read(path)``; a missing, truncated or foreign file
 is an ``ArtifactError`` naming the file and what is wrong. Every file, HDF5,
 text or figure, is written by ``atomic_paths``: temporary files in the target
-folder, fsynced, given the umask's permissions, renamed over the targets.
+folder, fsynced, given the umask's permissions, renamed over the targets. A
+write that fails (a full disk, a read-only folder, any ``OSError``) leaves no
+temporary file behind, leaves the targets as they were and is a ``WriteError``
+naming them in one line.
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
 import platform
+import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -90,6 +96,9 @@ def _umask() -> int:
 def _make_dirs(folder: Path) -> list[Path]:
     """Create ``folder`` and missing parents; the ones created, outermost first."""
     missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:  # a file where a folder should be (mkdir would say "File exists")
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(blocking))
     folder.mkdir(parents=True, exist_ok=True)
     return missing[::-1]
 
@@ -114,6 +123,7 @@ def atomic_paths(*paths: str | os.PathLike) -> Iterator[tuple[Path, ...]]:
     targets = [Path(p) for p in paths]
     created: list[Path] = []
     temps: list[Path] = []
+    written = False
     try:
         for path in targets:
             created += _make_dirs(path.parent)
@@ -127,17 +137,51 @@ def atomic_paths(*paths: str | os.PathLike) -> Iterator[tuple[Path, ...]]:
             os.chmod(tmp, mode)
         for tmp, path in zip(temps, targets):
             os.replace(tmp, path)
+        written = True
         for folder in {path.parent for path in targets}:
             with contextlib.suppress(OSError):  # not every file system syncs folders
                 _fsync(folder)
-    except BaseException:
+    except BaseException as err:
         for tmp in temps:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
         for folder in reversed(created):
             with contextlib.suppress(OSError):
                 folder.rmdir()
+        if isinstance(err, OSError) and not isinstance(err, WriteError) and not written:
+            raise WriteError(targets, err) from err
         raise
+
+
+def _errno(err: OSError) -> int | None:
+    """The error number of ``err``; h5py puts it only in its text, as ``errno = N``."""
+    if err.errno is not None:
+        return err.errno
+    found = re.search(r"errno = (\d+)", str(err))
+    return int(found.group(1)) if found else None
+
+
+def _reason(err: OSError) -> str:
+    """What went wrong, in a few words: the system's message for the error number, else the
+    error's first line."""
+    if _errno(err):
+        return os.strerror(_errno(err))
+    text = str(err).strip().splitlines()
+    return text[0][:200] if text else type(err).__name__
+
+
+class WriteError(OSError):
+    """Artifacts could not be written (a full disk, a read-only folder, a file where a folder
+    should be, ...): one line naming them. ``errno`` is the failure's, where known."""
+
+    def __init__(self, targets, err: OSError):
+        self.targets = [Path(t) for t in targets]
+        reason = _reason(err)
+        names = ", ".join(map(str, self.targets))
+        super().__init__(_errno(err), f"{names}: cannot write ({reason})")
+
+    def __str__(self) -> str:
+        return self.strerror
 
 
 @contextlib.contextmanager
@@ -145,6 +189,29 @@ def atomic_h5(path: str | os.PathLike) -> Iterator[h5py.File]:
     """An HDF5 file opened for writing that appears at ``path`` only when complete."""
     with atomic_paths(path) as (tmp,), h5py.File(tmp, "w") as f:
         yield f
+
+
+def copy_file(source: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Copy ``source`` to ``target`` atomically (``atomic_paths``): never half a copy."""
+    with atomic_paths(target) as (tmp,):
+        shutil.copyfile(source, tmp)
+
+
+def copy_artifact(source: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Copy an HDF5 artifact atomically, every attribute and dataset equal, the large float
+    datasets stored compressed as ``write_group`` stores them (files written before it did)."""
+
+    def copy(src: h5py.Group, dst: h5py.Group) -> None:
+        dst.attrs.update(src.attrs)
+        for key, item in src.items():
+            if isinstance(item, h5py.Group):
+                copy(item, dst.create_group(key))
+            else:
+                write_group(dst, {key: item[()]})
+                dst[key].attrs.update(item.attrs)
+
+    with h5py.File(source, "r") as src, atomic_h5(target) as dst:
+        copy(src, dst)
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
@@ -176,13 +243,20 @@ def set_attrs(node: h5py.HLObject, attrs: Mapping[str, Any]) -> None:
         node.attrs[key] = value
 
 
+COMPRESS_FROM = 4096  # arrays of at least this many numbers are stored gzip-compressed (lossless)
+
+
 def write_group(group: h5py.Group, data: Mapping[str, Any]) -> None:
-    """Write nested mappings of arrays as groups and datasets."""
+    """Write nested mappings of arrays as groups and datasets; large float arrays compressed
+    losslessly (gzip with byte shuffle: an eval.h5's maps of FP32 values in float64 shrink 3x)."""
     for key, value in data.items():
         if isinstance(value, Mapping):
             write_group(group.require_group(key), value)
         else:
-            group.create_dataset(key, data=np.asarray(value))
+            array = np.asarray(value)
+            big = array.size >= COMPRESS_FROM and array.dtype.kind == "f"
+            group.create_dataset(key, data=array, **({"compression": "gzip", "compression_opts": 4,
+                                                      "shuffle": True} if big else {}))
 
 
 def read_group(group: h5py.Group) -> dict:
@@ -360,6 +434,12 @@ class Evaluation:
         with _reading(path, "evaluation", EVALUATION_FIELDS, ("config",)) as f:
             fields = {k: np.asarray(f[k][()], dtype=np.float64) for k in EVALUATION_FIELDS}
             return cls(Path(path), {k: _attr(v) for k, v in f.attrs.items()}, fields)
+
+
+def evaluation_shape(path) -> dict[str, int]:
+    """The lengths of an eval.h5's grids (x, t, residual_x, residual_t), without reading them."""
+    with _reading(path, "evaluation", EVALUATION_FIELDS, ("config",)) as f:
+        return {k: int(f[k].shape[0]) for k in ("x", "t", "residual_x", "residual_t")}
 
 
 def read_metrics(path) -> dict:

@@ -4,11 +4,17 @@ The Snakemake rules (workflow/rules/common.smk) and ``pinnfail cost`` both plan 
 """
 from __future__ import annotations
 
+import glob
 import json
 from typing import Any, Mapping, NamedTuple
 
+from pathlib import Path
+
 from .config import ConfigError, run_config
+from .io import ArtifactError, Run, evaluation_shape, read_metrics
 from .study import expand_study
+
+CONTINUED = "__continued"  # <study>__<variant>__continued: a variant's run continued past the stop rule
 
 
 class Plan(NamedTuple):
@@ -53,14 +59,54 @@ def plan(config: Mapping[str, Any]) -> Plan:
     studies = {}
     for study, spec in (config.get("study") or {}).items():
         try:
-            studies[study] = expand_study(spec)
+            studies[study] = expand_study(spec, config.get("run_defaults"))
         except ConfigError as err:
             raise ConfigError(f"study.{study}: {err}") from None
+        continued = spec.get("continue_plateaus")
         for variant, settings in studies[study].items():
             name = f"{study}__{variant}"
             experiments[name] = experiment_config(config, name, {**settings, "seeds": spec["seeds"]})
             seeds[name] = list(spec["seeds"])
+            if continued:  # which seeds is decided after the sweep (workflow/rules/study.smk)
+                experiments[name + CONTINUED] = {**experiments[name], "stop_window": 0,
+                                                 "max_iters": int(continued["max_iters"])}
+                seeds[name + CONTINUED] = []
     return Plan(experiments, seeds, studies)
+
+
+def archived(folders, experiment: str, seed: int, config: Mapping[str, Any], evaluation: Mapping[str, Any],
+             reference: Mapping[str, Any] | None = None) -> tuple[str | None, str | None]:
+    """(run.h5, eval.h5) of a committed run of ``experiment``'s ``seed`` in one of ``folders``
+    (each laid out like results/runs: EXPERIMENT/seedK/run.h5 and eval.h5; a glob pattern names
+    every folder it matches, in sorted order), or None for either.
+
+    A run counts only if its stored config equals the planned one (settings added to the run
+    schema since are compared at their defaults), so editing an experiment trains it anew; its
+    evaluation only if it was made with the current thresholds, residual grid and reference grid.
+    A damaged file counts as absent.
+    """
+    planned = {**config, "seed": int(seed)}
+    for folder in (f for pattern in folders or [] for f in sorted(glob.glob(str(pattern))) or [pattern]):
+        run = Path(folder) / experiment / f"seed{seed}" / "run.h5"
+        if not run.is_file():
+            continue
+        try:
+            if Run.read(run).config != planned:
+                continue
+        except ArtifactError:
+            continue
+        evaluation_path = run.with_name("eval.h5")
+        try:
+            metrics, shape = read_metrics(evaluation_path), evaluation_shape(evaluation_path)
+        except ArtifactError:
+            return str(run), None
+        thresholds = {k: v for k, v in evaluation.items() if k != "residual_grid"}
+        grid = list(evaluation.get("residual_grid", [256, 256]))
+        same = (metrics.get("config") == planned and metrics.get("thresholds") == {**metrics.get("thresholds", {}), **thresholds}
+                and [shape["residual_x"], shape["residual_t"]] == grid
+                and all(shape[k] == (reference or {}).get(f"n{k}", shape[k]) for k in ("x", "t")))
+        return str(run), str(evaluation_path) if same else None
+    return None, None
 
 
 def batch_jobs(experiments: Mapping[str, dict], seeds: Mapping[str, list[int]]) -> list[TrainJob]:

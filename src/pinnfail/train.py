@@ -123,7 +123,8 @@ def save_checkpoint(m: Member, carry: Carry) -> None:
 
 def load_checkpoint(m: Member, template: Carry) -> Carry | None:
     """The saved carry if ``m.checkpoint`` holds a checkpoint of this member, else None."""
-    loaded = checkpoint.load(m.checkpoint, template, {"resume_hash": _resume_hash(m.config), "seed": m.seed})
+    loaded = checkpoint.load(m.checkpoint, template, {"resume_hash": _resume_hash(m.config), "seed": m.seed},
+                             required=("wall_time_s",))
     if loaded is None:
         return None
     carry, history, attrs = loaded

@@ -9,7 +9,8 @@ import yaml
 from pinnfail import cluster
 from pinnfail.config import validate, workflow_schema
 from pinnfail.pdes import PDES, load_plugin
-from pinnfail.plan import batch_jobs, plan
+from pinnfail.plan import CONTINUED, batch_jobs, plan
+from pinnfail.plan import archived as archived_run
 from pinnfail.sources import code_hash, module_file
 
 
@@ -63,8 +64,6 @@ for _study in config.get("doc_studies", []):
         raise WorkflowError(f"doc_studies: unknown study {_study!r}; defined: {sorted(STUDIES)}")
 FIGURES = sorted(config["figures"]["panels"])
 BATCH = config.get("batch_seeds", False)
-# With batch_seeds: one job per group of experiments that differ only in lambda.
-TRAIN_JOBS = batch_jobs(EXPERIMENTS, SEEDS) if BATCH else []
 CLUSTER = config.get("cluster") or {}
 # The training jobs' GPU guard (`pinnfail train --require-gpu`), set in the environment rather
 # than as a param so that switching it never retrains finished runs; a Slurm job re-reads this.
@@ -90,8 +89,38 @@ wildcard_constraints:
     figure="fig[0-9]+",
 
 
-def run_path(experiment, seed, kind="run"):
+def out_path(experiment, seed, kind="run"):
+    """Where the pipeline writes a run's run.h5 (kind "run") or eval.h5 (kind "eval")."""
     return f"results/runs/{experiment}/seed{seed}/{kind}.h5"
+
+
+# Committed runs (`archive:` folders, laid out like results/runs): a run whose stored config
+# equals the planned one is read from there instead of trained, and its eval.h5 too if made with
+# the current evaluation settings (pinnfail.plan.archived); a fresh clone retrains nothing
+# committed. Editing an experiment's settings trains it anew.
+ARCHIVE = list(config.get("archive") or [])
+_ARCHIVED = {}
+
+
+def archived(experiment, seed):
+    key = (experiment, int(seed))
+    if key not in _ARCHIVED:
+        _ARCHIVED[key] = (None, None) if not ARCHIVE else archived_run(
+            ARCHIVE, experiment, int(seed), EXPERIMENTS[experiment], config["evaluation"],
+            config["reference"].get(EXPERIMENTS[experiment]["pde"]))
+    return _ARCHIVED[key]
+
+
+def run_path(experiment, seed, kind="run"):
+    """A run's run.h5 or eval.h5 as its consumers read it: the committed one if archived."""
+    found = dict(zip(("run", "eval"), archived(experiment, seed)))[kind]
+    return found or out_path(experiment, seed, kind)
+
+
+# With batch_seeds: one job per group of experiments that differ only in lambda, over the seeds
+# not read from the archive.
+TRAIN_JOBS = [job for job in batch_jobs(EXPERIMENTS, {e: [s for s in seeds if not archived(e, s)[0]]
+                                                       for e, seeds in SEEDS.items()}) if job.members] if BATCH else []
 
 
 def run_json(experiment, seed):
@@ -162,44 +191,105 @@ def figure_argv(wc):
     return _figure_argv(wc.figure, runs, {EXPERIMENTS[name]["pde"] for name in roles.values()})
 
 
-def study_pairs(study):
+def pair(experiment, seed):
+    return run_path(experiment, seed), run_path(experiment, seed, "eval")
+
+
+def staged(study):
+    """Does the study add seeds or continue runs after its sweep (a selection checkpoint)?"""
+    spec = config["study"][study]
+    return bool(spec.get("confirm_seeds") or spec.get("continue_plateaus"))
+
+
+def selection_path(study):
+    return f"results/studies/{study}/selection.json"
+
+
+def selection(study):
+    """The sweep's selection (`pinnfail study-select`), once its checkpoint has run; before,
+    this raises Snakemake's IncompleteCheckpointException (input functions only)."""
+    path = getattr(checkpoints, f"study_select_{study}").get().output[0]
+    with open(path) as f:
+        return json.load(f)
+
+
+def study_pairs(study, plan=None):
+    """{variant: [(run.h5, eval.h5) per seed]}: the sweep's seeds, plus the seeds the selection
+    PLAN (a loaded selection.json) adds."""
+    extra = (plan or {}).get("confirm", {})
     return {
-        variant: [(run_path(f"{study}__{variant}", s), run_path(f"{study}__{variant}", s, "eval"))
-                  for s in SEEDS[f"{study}__{variant}"]]
+        variant: [pair(f"{study}__{variant}", s)
+                  for s in dict.fromkeys([*SEEDS[f"{study}__{variant}"], *extra.get(variant, [])])]
         for variant in STUDIES[study]
     }
 
 
-def study_inputs(study):
-    return [path for pairs in study_pairs(study).values() for pair in pairs for path in pair]
+def continued_runs(study, plan):
+    """[(variant, seed, run.h5, eval.h5)] of the sweep runs the selection continues past the stop rule."""
+    return [(v, s, *pair(f"{study}__{v}{CONTINUED}", s)) for v, s in plan.get("continue", [])]
+
+
+def study_inputs(study, plan=None):
+    return [path for pairs in study_pairs(study, plan).values() for pair_ in pairs for path in pair_]
+
+
+def final_inputs(study):
+    """Input function: every run of a study (after its selection, if staged) and the reference."""
+
+    def inputs(wc=None):
+        plan = selection(study) if staged(study) else None
+        files = study_inputs(study, plan)
+        if plan:
+            files += [selection_path(study)] + [p for *_, r, e in continued_runs(study, plan) for p in (r, e)]
+        return files + sorted({f"data/reference/{STUDIES[study][v]['pde']}.h5" for v in STUDIES[study]})
+
+    return inputs
+
+
+def _variant_flags(studies, plans):
+    pairs, settings = {}, {}
+    for study in studies:
+        for variant, runs in study_pairs(study, plans.get(study)).items():
+            if variant in pairs:
+                raise WorkflowError(f"doc_studies: variant {variant!r} appears in more than one study")
+            pairs[variant], settings[variant] = runs, EXPERIMENTS[f"{study}__{variant}"]
+    variants = [f"--variant={variant}=" + ",".join(f"{r}:{e}" for r, e in runs) for variant, runs in pairs.items()]
+    return [*variants, f"--settings={json.dumps(settings, sort_keys=True)}"]
 
 
 def study_argv(studies, *args):
-    """`pinnfail study` for the variants of one or several studies, aggregated together."""
-    pairs, settings = {}, {}
-    for study in studies:
-        for variant, runs in study_pairs(study).items():
-            if variant in pairs:
-                raise WorkflowError(f"doc_studies: variant {variant!r} appears in more than one study")
-            pairs[variant], settings[variant] = runs, STUDIES[study][variant]
-    variants = [f"--variant={variant}=" + ",".join(f"{r}:{e}" for r, e in runs) for variant, runs in pairs.items()]
+    """`pinnfail study` for the variants of one or several studies, aggregated together (after
+    their selections, for staged studies: call it only once their checkpoints have run)."""
+    plans = {study: selection(study) for study in studies if staged(study)}
+    extra = []
+    for study, plan in plans.items():
+        extra += [f"--selection={selection_path(study)}", "--sweep-seeds", *config["study"][study]["seeds"]]
+        extra += [a for v, s, r, e in continued_runs(study, plan) for a in ("--continued", v, s, r, e)]
     title = "; ".join(config["study"][study].get("title", study) for study in studies)
-    return pinnfail_argv("study", *variants, f"--settings={json.dumps(settings, sort_keys=True)}",
-                         f"--title={title}", *args)
+    return pinnfail_argv("study", *_variant_flags(studies, plans), *extra, f"--title={title}", *args)
 
 
-def study_figure_argv(study):
-    roles = config["study"][study]["figure"]
-    seed = SEEDS[f"{study}__{roles['none']}"][0]
-    runs = {role: (run_path(f"{study}__{v}", seed), run_path(f"{study}__{v}", seed, "eval")) for role, v in roles.items()}
-    return _figure_argv("fig6", runs, {STUDIES[study][v]["pde"] for v in roles.values()})
+def study_select_argv(study):
+    spec = config["study"][study]
+    return pinnfail_argv("study-select", *_variant_flags([study], {}),
+                         "--confirm-seeds", *spec.get("confirm_seeds", []),
+                         "--continue-runs", (spec.get("continue_plateaus") or {}).get("runs", 0))
 
 
-def study_figure_inputs(study):
-    roles = config["study"][study]["figure"]
-    seed = SEEDS[f"{study}__{roles['none']}"][0]
-    files = [run_path(f"{study}__{v}", seed, k) for v in roles.values() for k in ("run", "eval")]
-    return files + sorted({f"data/reference/{STUDIES[study][v]['pde']}.h5" for v in roles.values()})
+def study_figure_flags(study):
+    """`pinnfail study --figure NAME PNG PDF ...`: the figures the study draws from its selection."""
+    names = config["study"][study].get("figures", [])
+    if not names:
+        return []
+    flags = [a for n in names for a in ("--figure", n, f"results/studies/{study}/{n}.png",
+                                        f"results/studies/{study}/{n}.pdf")]
+    style = [f"--style={k}={_value(v)}" for k, v in sorted(config["figures"].get("style", {}).items())]
+    if set(names) <= {"convergence"}:
+        return [*flags, *style]
+    pde = {STUDIES[study][v]["pde"] for v in STUDIES[study]}
+    if len(pde) != 1:
+        raise WorkflowError(f"study.{study}.figures: fig1 and fig6 need variants of one equation, got {sorted(pde)}")
+    return [*flags, f"--reference=data/reference/{pde.pop()}.h5", *style]
 
 
 def caption_of(path):
@@ -237,7 +327,7 @@ def train_batch_argv(job):
 
 
 def batch_outputs(job):
-    return [run_path(m.experiment, m.seed) for m in job.members]
+    return [out_path(m.experiment, m.seed) for m in job.members]
 
 
 def reference_argv(wc):
@@ -273,7 +363,12 @@ def table1_runs():
 
 
 def study_runs(study):
-    return [(variant, f"{study}__{variant}", r, e) for variant, pairs in study_pairs(study).items() for r, e in pairs]
+    """(method, experiment, run.h5, eval.h5) of every run of a study, the continued ones too
+    (after its selection, for a staged study: input functions and params functions only)."""
+    plan = selection(study) if staged(study) else None
+    runs = [(variant, f"{study}__{variant}", r, e) for variant, pairs in study_pairs(study, plan).items()
+            for r, e in pairs]
+    return runs + [(f"{v} continued", f"{study}__{v}{CONTINUED}", r, e) for v, _, r, e in continued_runs(study, plan or {})]
 
 
 def runs_argv(runs):

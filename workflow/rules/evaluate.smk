@@ -1,9 +1,9 @@
 rule evaluate:
     input:
-        run=run_path("{experiment}", "{seed}"),
+        run=lambda wc: run_path(wc.experiment, wc.seed),
         reference=lambda wc: reference_of(wc.experiment),
     output:
-        run_path("{experiment}", "{seed}", "eval"),
+        out_path("{experiment}", "{seed}", "eval"),
     params:
         argv=evaluate_argv,
         outputs=output_flags("out"),

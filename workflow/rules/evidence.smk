@@ -45,11 +45,11 @@ for _study in STUDIES:
         name:
             f"runs_csv_{_study}"
         input:
-            files_of(study_runs(_study)),
+            lambda wc, _study=_study: files_of(study_runs(_study)),
         output:
             f"results/studies/{_study}/runs.csv",
         params:
-            argv=runs_argv(study_runs(_study)),
+            argv=lambda wc, _study=_study: runs_argv(study_runs(_study)),
             outputs=output_flags("csv"),
             code=CODE["evidence"],
         conda:

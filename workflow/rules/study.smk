@@ -1,49 +1,54 @@
-# Regularizer studies: one aggregate (CSV + Markdown) and one Fig. 6-style figure per study
-# (where it names one), each with its report caption written from the same artifacts; the
-# studies in `doc_studies` together regenerate docs/regularizers.md.
+# Regularizer studies: one aggregate (CSV + Markdown) and the figures the study names (Fig. 1,
+# Fig. 6, convergence, drawn from its selection), each with its report caption written from the
+# same artifacts; the studies in `doc_studies` together regenerate docs/regularizers.md.
 for _study in STUDIES:
+    if staged(_study):
+        # After the sweep (the study's seeds): the strengths chosen by the lowest median test
+        # loss, the seeds to add and the plateau stops to continue; the rules below read it.
+
+        checkpoint:
+            name:
+                f"study_select_{_study}"
+            input:
+                study_inputs(_study),
+            output:
+                selection_path(_study),
+            params:
+                argv=study_select_argv(_study),
+                outputs=output_flags("out"),
+                code=CODE["study"],
+            conda:
+                "../envs/pinnfail.yaml"
+            log:
+                f"logs/study/{_study}_select.log",
+            localrule: True
+            script:
+                "../scripts/pinnfail_cli.py"
+
+    _figures = config["study"][_study].get("figures", [])
+    _figure_out = {f"{kind}_{name}": f"results/studies/{_study}/{name}.{kind}" for name in _figures
+                   for kind in ("png", "pdf")}
 
     rule:
         name:
             f"study_{_study}"
         input:
-            study_inputs(_study),
+            final_inputs(_study),
         output:
             csv=captioned(f"results/studies/{_study}/study.csv", "Regularizer study"),
             md=f"results/studies/{_study}/study.md",
             caption=caption_of(f"results/studies/{_study}/study.csv"),
+            **{k: captioned(v, "Regularizer study") if k.startswith("png") else v for k, v in _figure_out.items()},
+            **{f"rst_{name}": caption_of(f"results/studies/{_study}/{name}.png") for name in _figures},
         params:
-            argv=study_argv([_study]),
-            outputs=output_flags("csv", "md", "caption"),
-            code=CODE["study"],
+            # a function: for a staged study it reads the selection, which exists once the job runs
+            argv=lambda wc, _study=_study: study_argv([_study]) + study_figure_flags(_study),
+            outputs=lambda wc, output: ["--csv", output.csv, "--md", output.md, "--caption", output.caption],
+            code=CODE["study"] + CODE["figures"] + CODE["evidence"],
         conda:
             "../envs/pinnfail.yaml"
         log:
             f"logs/study/{_study}.log",
-        localrule: True
-        script:
-            "../scripts/pinnfail_cli.py"
-
-    if "figure" not in config["study"][_study]:
-        continue
-
-    rule:
-        name:
-            f"study_figure_{_study}"
-        input:
-            study_figure_inputs(_study),
-        output:
-            png=captioned(f"results/studies/{_study}/fig6.png", "Regularizer study"),
-            pdf=f"results/studies/{_study}/fig6.pdf",
-            caption=caption_of(f"results/studies/{_study}/fig6.png"),
-        params:
-            argv=study_figure_argv(_study),
-            outputs=output_flags("png", "pdf", "caption"),
-            code=CODE["figures"],
-        conda:
-            "../envs/pinnfail.yaml"
-        log:
-            f"logs/study/{_study}_fig6.log",
         localrule: True
         script:
             "../scripts/pinnfail_cli.py"
@@ -53,17 +58,45 @@ if config.get("doc_studies"):
 
     rule regularizers_doc:
         input:
-            [path for _study in config["doc_studies"] for path in study_inputs(_study)],
+            [final_inputs(_study) for _study in config["doc_studies"]],
         output:
             "docs/regularizers.md",
         params:
-            argv=study_argv(config["doc_studies"], "--command=snakemake --cores 2 docs/regularizers.md"),
+            argv=lambda wc: study_argv(config["doc_studies"], "--command=snakemake --cores 2 docs/regularizers.md"),
             outputs=output_flags("doc"),
             code=CODE["study"],
         conda:
             "../envs/pinnfail.yaml"
         log:
             "logs/study/regularizers_doc.log",
+        localrule: True
+        script:
+            "../scripts/pinnfail_cli.py"
+
+
+# A study's products copied where they are committed (`publish:` in its config), e.g.
+# docs/results/cpu/fig6/: the same files, never edited there.
+for _study in STUDIES:
+    _dir = config["study"][_study].get("publish")
+    if not _dir:
+        continue
+    _names = ["study.md", "study.csv", "runs.csv", *[f"{n}.{k}" for n in config["study"][_study].get("figures", [])
+                                                     for k in ("png", "pdf")]]
+
+    rule:
+        name:
+            f"publish_{_study}"
+        input:
+            [f"results/studies/{_study}/{n}" for n in _names],
+        output:
+            [os.path.join(_dir, n) for n in _names],
+        log:
+            f"logs/study/{_study}_publish.log",
+        params:
+            argv=pinnfail_argv("publish", *[f"results/studies/{_study}/{n}" for n in _names], "--to", _dir),
+            outputs=[],
+        conda:
+            "../envs/pinnfail.yaml"
         localrule: True
         script:
             "../scripts/pinnfail_cli.py"

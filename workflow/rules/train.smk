@@ -1,33 +1,35 @@
-if not BATCH:
+# One job per run. With batch_seeds the batched jobs below train the planned seeds and take
+# precedence (ruleorder); this rule still trains what is decided during the run: the seeds a
+# study adds after its selection and the runs it continues.
+rule train:
+    output:
+        out_path("{experiment}", "{seed}"),
+    params:
+        argv=lambda wc: train_argv(wc.experiment, wc.seed),
+        outputs=output_flags("out"),
+        remove_after=lambda wc, output: [checkpoint_of(run) for run in output],
+        code=CODE["train"],
+    conda:
+        "../envs/train-gpu.yaml"
+    log:
+        "logs/train/{experiment}/seed{seed}.log",
+    priority: lambda wc: cluster.giga_point_iterations(EXPERIMENTS[wc.experiment], 1, CLUSTER)
+    resources:
+        # Slurm routing and cost (pinnfail.cluster, config.yaml `cluster:`): a key unset for
+        # this job's precision evaluates to None, which Snakemake drops, so sbatch never
+        # sees an empty value.
+        **{
+            k: (lambda wc, k=k: cluster_resources(wc.experiment).get(k))
+            for k in cluster.resource_names(CLUSTER)
+        },
+    script:
+        "../scripts/pinnfail_cli.py"
 
-    rule train:
-        output:
-            run_path("{experiment}", "{seed}"),
-        params:
-            argv=lambda wc: train_argv(wc.experiment, wc.seed),
-            outputs=output_flags("out"),
-            remove_after=lambda wc, output: [checkpoint_of(run) for run in output],
-            code=CODE["train"],
-        conda:
-            "../envs/train-gpu.yaml"
-        log:
-            "logs/train/{experiment}/seed{seed}.log",
-        priority: lambda wc: cluster.giga_point_iterations(EXPERIMENTS[wc.experiment], 1, CLUSTER)
-        resources:
-            # Slurm routing and cost (pinnfail.cluster, config.yaml `cluster:`): a key unset for
-            # this job's precision evaluates to None, which Snakemake drops, so sbatch never
-            # sees an empty value.
-            **{
-                k: (lambda wc, k=k: cluster_resources(wc.experiment).get(k))
-                for k in cluster.resource_names(CLUSTER)
-            },
-        script:
-            "../scripts/pinnfail_cli.py"
-
-else:
+if BATCH:
     # One job per group of experiments that differ only in lambda (pinnfail.plan.batch_jobs):
     # its members, every seed of every experiment of the group, train at once (jax.vmap).
     for _job in TRAIN_JOBS:
+        workflow.ruleorder(f"train_batch_{_job.name}", "train")
 
         rule:
             name:

@@ -1,0 +1,67 @@
+"""Workflow planning: study experiments (continued runs) and committed runs read instead of trained."""
+import shutil
+
+import pytest
+
+from pinnfail.config import run_config
+from pinnfail.plan import CONTINUED, archived, plan
+from conftest import TINY_RUN
+
+EVALUATION = {"overfit_ratio": 100.0, "solved_rmae": 5e-2, "residual_grid": [16, 8]}
+
+
+@pytest.fixture
+def archive(tmp_path, evaluated):
+    """An archive folder holding the evaluated tiny run of seed 0 as experiment 'exp'."""
+    folder, _, evals = evaluated
+    seed0 = tmp_path / "archive" / "exp" / "seed0"
+    seed0.mkdir(parents=True)
+    shutil.copy(folder / "run0.h5", seed0 / "run.h5")
+    shutil.copy(evals[0], seed0 / "eval.h5")
+    return tmp_path / "archive", seed0
+
+
+def test_a_committed_run_is_used_only_for_its_own_config_and_seed(archive):
+    folder, seed0 = archive
+    config = run_config(TINY_RUN)
+    assert archived([folder], "exp", 0, config, EVALUATION) == (str(seed0 / "run.h5"), str(seed0 / "eval.h5"))
+    assert archived([folder], "exp", 1, config, EVALUATION) == (None, None)  # no such seed committed
+    assert archived([folder], "other", 0, config, EVALUATION) == (None, None)
+    assert archived([folder], "exp", 0, {**config, "max_iters": 21}, EVALUATION) == (None, None)  # edited: train
+    assert archived([], "exp", 0, config, EVALUATION) == (None, None)
+    # a setting added to the run schema since, at its default, still matches
+    assert "stop_tolerance" in config and config["stop_tolerance"] is None
+
+
+def test_a_committed_evaluation_is_used_only_with_the_current_evaluation_settings(archive):
+    folder, seed0 = archive
+    config = run_config(TINY_RUN)
+    run = str(seed0 / "run.h5")
+    assert archived([folder], "exp", 0, config, {**EVALUATION, "solved_rmae": 0.1}) == (run, None)
+    assert archived([folder], "exp", 0, config, {**EVALUATION, "residual_grid": [32, 8]}) == (run, None)
+    assert archived([folder], "exp", 0, config, EVALUATION, {"nx": 40, "nt": 21})[1] is not None
+    assert archived([folder], "exp", 0, config, EVALUATION, {"nx": 64, "nt": 21}) == (run, None)
+
+
+def test_a_damaged_committed_file_counts_as_absent(archive):
+    folder, seed0 = archive
+    config = run_config(TINY_RUN)
+    (seed0 / "eval.h5").write_bytes(b"not hdf5")
+    assert archived([folder], "exp", 0, config, EVALUATION) == (str(seed0 / "run.h5"), None)
+    (seed0 / "run.h5").write_bytes((seed0 / "run.h5").read_bytes()[:1000])  # truncated
+    assert archived([folder], "exp", 0, config, EVALUATION) == (None, None)
+
+
+def test_a_study_that_continues_plateaus_plans_a_continued_twin_of_every_variant():
+    config = {"pdes": {"convection": {"beta": 50.0}}, "experiments": {}, "run_defaults": {"log_every": 10},
+              "study": {"s": {"seeds": [0, 1], "base": {"pde": "convection", "max_iters": 500},
+                              "continue_plateaus": {"runs": 1, "max_iters": 900},
+                              "variants": [{"regularizer": "none"}, {"regularizer": "l2", "lambda": [1e-5, 1e-4]}]}}}
+    p = plan(config)
+    names = sorted(p.studies["s"])
+    assert len(names) == 3
+    for name in names:
+        base, twin = p.experiments[f"s__{name}"], p.experiments[f"s__{name}{CONTINUED}"]
+        assert twin == {**base, "stop_window": 0, "max_iters": 900}
+        assert p.seeds[f"s__{name}"] == [0, 1] and p.seeds[f"s__{name}{CONTINUED}"] == []
+    assert p.experiments["s__convection_none_fp32"]["log_every"] == 10  # run_defaults reach study runs

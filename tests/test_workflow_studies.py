@@ -1,0 +1,41 @@
+"""The workflow's staged studies and committed runs, planned by Snakemake (dry runs).
+
+A staged study (confirm_seeds / continue_plateaus) plans its sweep and a selection checkpoint;
+the seeds and continued runs it adds are decided by that checkpoint. A committed run (config
+`archive:`) whose stored config equals the planned one is read, not trained; edited, it trains.
+The whole staged study runs in CI on the .test configuration (.ci/run).
+"""
+import yaml
+from snakemake.utils import update_config
+
+from pinnfail.plan import plan
+from pinnfail.train import train
+from test_workflow import ROOT, copy_workflow, planned_outputs, tiny_preset
+
+
+def test_committed_runs_are_read_not_trained_and_a_staged_study_waits_for_its_selection(tmp_path):
+    work = copy_workflow(tmp_path / "wf")
+    preset = tiny_preset()
+    preset["archive"] = ["committed/*"]  # a glob: every folder it matches
+    preset["study"]["quoted"].update(confirm_seeds=[1], continue_plateaus={"runs": 1, "max_iters": 10})
+    (work / "tiny.yaml").write_text(yaml.safe_dump(preset))
+    merged = yaml.safe_load((ROOT / "config.yaml").read_text())
+    update_config(merged, preset)
+    planned = plan(merged).experiments["conv_none_fp32"]
+    committed = work / "committed" / "part" / "conv_none_fp32" / "seed0" / "run.h5"
+    train({**planned, "seed": 0}, [0], [committed], progress=False)
+
+    outputs = planned_outputs(work, "tiny.yaml", "results/table1.csv")
+    assert "results/runs/conv_none_fp32/seed0/eval.h5" in outputs  # evaluated from the committed run
+    assert "results/runs/conv_none_fp32/seed0/run.h5" not in outputs  # not trained
+    assert "results/runs/conv_double_fp32/seed0/run.h5" in outputs  # what is not committed trains
+    edited = {**preset, "experiments": {**preset["experiments"],
+                                        "conv_none_fp32": {**preset["experiments"]["conv_none_fp32"], "max_iters": 6}}}
+    (work / "edited.yaml").write_text(yaml.safe_dump(edited))
+    assert "results/runs/conv_none_fp32/seed0/run.h5" in planned_outputs(work, "edited.yaml", "results/table1.csv")
+
+    outputs = planned_outputs(work, "tiny.yaml", "results/studies/quoted/study.md")
+    assert "results/studies/quoted/selection.json" in outputs
+    assert "results/runs/quoted__convection_none_fp32/seed0/run.h5" in outputs
+    # seed 1 and the continued runs are decided by the selection, after the sweep
+    assert not any("seed1" in o or "__continued" in o for o in outputs)
