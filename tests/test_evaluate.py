@@ -104,3 +104,13 @@ def test_objective_change_over_the_stop_window():
     assert objective_change(objective, stop_window=200, log_every=100) == pytest.approx(0.6)
     assert objective_change(objective, stop_window=0, log_every=100) == pytest.approx(0.5)
     assert objective_change([1.0], stop_window=100, log_every=100) == math.inf
+
+
+def test_a_term_zero_on_train_and_test_points_is_not_overfit():
+    """A network collapsed to a constant (strong L1) fits a periodic condition exactly everywhere:
+    0/0 is no overfitting; zero on the training points only is."""
+    from pinnfail.evaluate import _ratio
+
+    assert _ratio(0.0, 0.0) == 1.0
+    assert _ratio(1e-9, 0.0) == math.inf
+    assert _ratio(2.0, 1.0) == 2.0

@@ -207,6 +207,12 @@ def test_the_plan_after_the_sweep_adds_seeds_and_continues_plateau_stops_without
     assert plan["confirm"] == {"n": [3, 4], "b": [3, 4]}
     assert plan["continue"] == [["b", 1], ["b", 2]]  # plateau stops only, lowest seeds first
     assert study.study_plan(rows, study.select_lambda(rows), classes)["continue"] == []
+    # fewer plateau stops at the selected strength: the nearest strengths' fill in, per regularizer
+    rows.append(row("c", "l2", 0.6, {"plateau": 3}, 1e-2))
+    rows[3]["test_loss_median"] = 1.0
+    classes = {**classes, "b": {0: "solved", 1: "plateau"}, "a": {0: "plateau"}, "c": {0: "plateau", 1: "plateau"}}
+    plan = study.study_plan(rows, study.select_lambda(rows), classes, continue_runs=3)
+    assert plan["continue"] == [["b", 1], ["a", 0], ["c", 0]]  # 1e-4, then 1e-5 (one decade), then 1e-2
 
 
 def test_figure_choice_uses_the_selection_and_the_regularizer_solving_most_seeds():

@@ -71,7 +71,11 @@ def residual_slices(residual, pde, points: dict, slice_grid=(2001, 11)) -> dict:
 
 
 def _ratio(test: float, train: float) -> float:
-    return test / train if train > 0 else float("inf")
+    """test / train; a term that is exactly zero on both (e.g. the periodic term of a network
+    that collapsed to a constant) is not overfit: 1."""
+    if train > 0:
+        return test / train
+    return 1.0 if test == 0 else float("inf")
 
 
 def objective_change(objective, stop_window: int, log_every: int) -> float:

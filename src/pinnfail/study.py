@@ -158,14 +158,20 @@ def study_plan(rows: list[dict], selected: list[dict], classes: dict[str, dict[i
                confirm_seeds=(), continue_runs: int = 0) -> dict:
     """What a study runs after its sweep (the workflow's checkpoint), decided without the reference
     for the strengths: ``confirm`` adds ``confirm_seeds`` to each selected variant and to every
-    variant without a strength to choose (no regularizer); ``continue`` names, per selected
-    variant, up to ``continue_runs`` sweep runs that the stop rule ended on a plateau (their
-    ``classes``: variant -> {seed: classification}), lowest seeds first, to be continued past
-    the rule."""
+    variant without a strength to choose (no regularizer); ``continue`` names, per regularizer
+    (and form, precision, equation), up to ``continue_runs`` sweep runs that the stop rule ended on
+    a plateau (their ``classes``: variant -> {seed: classification}), to be continued past the
+    rule: those of the selected strength first, then of the strengths nearest to it (in decades),
+    lowest seeds first."""
     chosen = [s["variant"] for s in selected]
     unswept = [r["variant"] for r in rows if r["regularizer"] == "none"]
-    continued = [[v, seed] for v in chosen
-                 for seed in sorted(k for k, c in classes.get(v, {}).items() if c == "plateau")[:continue_runs]]
+    continued = []
+    for s in selected:
+        group = [r for r in rows if all(r[k] == s[k] for k in GROUP_KEYS)]
+        group.sort(key=lambda r: (abs(math.log10(r["lambda"]) - math.log10(s["lambda"])), r["lambda"]))
+        plateaus = [[r["variant"], seed] for r in group
+                    for seed in sorted(k for k, c in classes.get(r["variant"], {}).items() if c == "plateau")]
+        continued += plateaus[:continue_runs]
     return {
         "selected": [{k: s[k] for k in ("variant", *GROUP_KEYS, "lambda", "test_loss_median", "candidates")}
                      for s in selected],
