@@ -62,6 +62,6 @@ def test_a_study_that_continues_plateaus_plans_a_continued_twin_of_every_variant
     assert len(names) == 3
     for name in names:
         base, twin = p.experiments[f"s__{name}"], p.experiments[f"s__{name}{CONTINUED}"]
-        assert twin == {**base, "stop_window": 0, "max_iters": 900}
+        assert twin == {**base, "stop_tolerance": 0.0, "max_iters": 900}
         assert p.seeds[f"s__{name}"] == [0, 1] and p.seeds[f"s__{name}{CONTINUED}"] == []
     assert p.experiments["s__convection_none_fp32"]["log_every"] == 10  # run_defaults reach study runs

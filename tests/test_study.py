@@ -231,7 +231,7 @@ def test_a_continued_run_repeats_the_history_to_the_stop_then_goes_on(tmp_path, 
     ref = tmp_path / "ref.h5"
     write_reference(ref, compute_reference("convection", None, {"nx": 40, "nt": 21}))
     stopped = tiny(max_iters=60, stop_window=10, stop_tolerance=0.5)  # a loose rule stops it early
-    continued = tiny(max_iters=60, stop_window=0)
+    continued = tiny(max_iters=60, stop_window=10, stop_tolerance=0.0)  # only a standstill stops it
     paths = {}
     for name, cfg in (("stopped", stopped), ("continued", continued)):
         run = tmp_path / f"{name}.h5"
@@ -240,8 +240,8 @@ def test_a_continued_run_repeats_the_history_to_the_stop_then_goes_on(tmp_path, 
         paths[name] = (str(run), str(tmp_path / f"{name}_eval.h5"))
     rows = study.continuation_rows([("v", 0, *paths["stopped"], *paths["continued"])], solved_rmae=1e-9)
     (r,) = rows
-    assert r["stopped_at"] < r["continued_to"] == 60
-    assert r["same_history_to_stop"] and not r["escaped"]
+    assert r["stopped_at"] < r["continued_to"] == 60 and r["ended_by"] == "cap"
+    assert r["same_history_to_stop"] and not r["escaped"] and not r["params_unchanged"]
     rows = study.continuation_rows([("v", 0, *paths["stopped"], *paths["continued"])], solved_rmae=10.0)
     assert rows[0]["escaped"] and rows[0]["escaped_at"] > rows[0]["stopped_at"]
     md = study.continuation_markdown(rows, 10.0)

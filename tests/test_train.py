@@ -323,3 +323,13 @@ def test_cli_damaged_checkpoint_that_cannot_be_moved_aside_says_what_to_delete(t
     assert err == (f"pinnfail train: error: checkpoint {ckpt} is damaged (truncated or not an HDF5 file) and "
                    "cannot be moved aside (Permission denied): delete it to start this run afresh")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.h5.ckpt.h5"]
+
+
+def test_stop_tolerance_zero_stops_only_at_a_standstill():
+    """stop_tolerance 0: only an objective unchanged to the last bit over the window ends a run."""
+    from pinnfail.train import stop_reason
+
+    moving = [1.0, 0.5, 0.5 * (1 - 1e-15)]
+    assert stop_reason(moving, 200, False, lag=1, tol=0.0, max_iters=1000) is None
+    assert stop_reason([1.0, 0.5, 0.5], 200, False, lag=1, tol=0.0, max_iters=1000) == "converged"
+    assert stop_reason(moving, 200, False, lag=1, tol=3.45e-4, max_iters=1000) == "converged"  # the paper's rule

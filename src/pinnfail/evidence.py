@@ -104,7 +104,7 @@ def continuation_figure(runs: list[tuple[str, int, str, str, int]], png, pdf, so
     top.set_ylabel("test rMAE")
     bottom.set_ylabel("objective")
     bottom.set_xlabel("iteration (dotted: where the stop rule had stopped the run)")
-    top.set_title("plateau stops continued with the stop rule off", fontsize=9)
+    top.set_title("plateau stops continued past the stop rule (to a standstill or the cap)", fontsize=9)
     top.legend(fontsize=6)
     fig.tight_layout()
     with atomic_paths(png, pdf) as (tmp_png, tmp_pdf):

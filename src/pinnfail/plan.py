@@ -68,7 +68,10 @@ def plan(config: Mapping[str, Any]) -> Plan:
             experiments[name] = experiment_config(config, name, {**settings, "seeds": spec["seeds"]})
             seeds[name] = list(spec["seeds"])
             if continued:  # which seeds is decided after the sweep (workflow/rules/study.smk)
-                experiments[name + CONTINUED] = {**experiments[name], "stop_window": 0,
+                # the paper's rule replaced by a standstill test: L-BFGS whose line search finds
+                # no decrease keeps its parameters and state, so an objective unchanged to the
+                # last bit over the window never changes again
+                experiments[name + CONTINUED] = {**experiments[name], "stop_tolerance": 0.0,
                                                  "max_iters": int(continued["max_iters"])}
                 seeds[name + CONTINUED] = []
     return Plan(experiments, seeds, studies)

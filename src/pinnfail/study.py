@@ -199,6 +199,9 @@ def continuation_rows(pairs: list[tuple[str, int, str, str, str, str]], solved_r
         out.append({
             "variant": variant, "seed": seed, "stopped_at": stop, "rmae_at_stop": before["rmae"],
             "test_loss_at_stop": before["test_loss"], "continued_to": int(continued.attrs["iterations"]),
+            "ended_by": {"converged": "standstill", "max_iters": "cap"}.get(continued.attrs["stop_reason"],
+                                                                           continued.attrs["stop_reason"]),
+            "params_unchanged": bool(np.array_equal(original.params, continued.params)),
             "rmae_end": after["rmae"], "test_loss_end": after["test_loss"],
             "classification_end": after["classification"], "same_history_to_stop": same,
             "escaped": math.isfinite(escape), "escaped_at": escape,
@@ -210,14 +213,18 @@ def continuation_markdown(rows: list[dict], solved_rmae: float) -> str:
     if not rows:
         return ""
     lines = ["", "### Plateau stops continued past the stop rule", "",
-             f"Runs of the selected strengths that the stop rule ended on a plateau, trained again with the "
-             f"rule off (same seed and settings) to a fixed budget; *escaped*: test rMAE below {solved_rmae:g} "
-             "after the point where the rule had stopped.", "",
-             "| variant | seed | stopped at | rMAE there | continued to | rMAE at the end | class at the end | "
-             "escaped at | same history to the stop |", "|---|---|---|---|---|---|---|---|---|"]
+             "Runs that the stop rule ended on a plateau, trained again (same seed and settings) with the "
+             "paper's rule replaced by a standstill test (the objective unchanged to the last bit over the "
+             "window: L-BFGS whose line search finds no decrease keeps its parameters and its state, so it "
+             "never moves again) and the study's cap; *escaped*: test rMAE below "
+             f"{solved_rmae:g} after the point where the rule had stopped.", "",
+             "| variant | seed | stopped at | rMAE there | continued to | ended by | parameters as at the stop | "
+             "rMAE at the end | class at the end | escaped at | same history to the stop |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['variant']} | {r['seed']} | {r['stopped_at']} | {_fmt(r['rmae_at_stop'])} | "
-                     f"{r['continued_to']} | {_fmt(r['rmae_end'])} | {r['classification_end']} | "
+                     f"{r['continued_to']} | {r['ended_by']} | {'yes' if r['params_unchanged'] else 'no'} | "
+                     f"{_fmt(r['rmae_end'])} | {r['classification_end']} | "
                      f"{_fmt(r['escaped_at']) if r['escaped'] else 'no'} | {'yes' if r['same_history_to_stop'] else 'no'} |")
     per: dict[str, list[dict]] = {}
     for r in rows:
