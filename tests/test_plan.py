@@ -28,6 +28,9 @@ def test_a_committed_run_is_used_only_for_its_own_config_and_seed(archive):
     assert archived([folder], "exp", 1, config, EVALUATION) == (None, None)  # no such seed committed
     assert archived([folder], "other", 0, config, EVALUATION) == (None, None)
     assert archived([folder], "exp", 0, {**config, "max_iters": 21}, EVALUATION) == (None, None)  # edited: train
+    # how it was checkpointed does not change a run (the workflow trains with --keep-checkpoint)
+    assert archived([folder], "exp", 0, {**config, "keep_checkpoint": True, "checkpoint_every": 10},
+                    EVALUATION)[0] == str(seed0 / "run.h5")
     assert archived([], "exp", 0, config, EVALUATION) == (None, None)
     # a setting added to the run schema since, at its default, still matches
     assert "stop_tolerance" in config and config["stop_tolerance"] is None

@@ -333,9 +333,9 @@ def _add_study_parser(sub) -> None:
     p.add_argument("--caption", type=Path, help="also write the report caption (rst) from the study table")
     p.add_argument("--command", default="snakemake --cores 2 docs/regularizers.md",
                    help="the command quoted in the document as the way to regenerate it")
-    p.add_argument("--selection", type=Path,
-                   help="the sweep's selection (`pinnfail study-select`): its strengths are used, not "
-                        "recomputed from variants that now have more seeds")
+    p.add_argument("--selection", type=Path, action="append", default=[],
+                   help="a staged study's selection (`pinnfail study-select`): its strengths are used, not "
+                        "recomputed from variants that now have more seeds (repeatable)")
     p.add_argument("--sweep-seeds", type=int, nargs="+", default=[],
                    help="the seeds of the sweep (the others were added after the selection)")
     p.add_argument("--continued", nargs=4, action="append", default=[], metavar=("VARIANT", "SEED", "RUN", "EVAL"),
@@ -436,19 +436,21 @@ def _study_figures(args, runs: dict, rows: list, selected: list, continued=()) -
 def _cmd_study(args) -> None:
     from .captions import study_caption
     from .io import read_metrics, write_text
-    from .study import (capped_markdown, confirmation_markdown, continuation_markdown, continuation_rows,
-                        document, markdown, select_lambda, summarize, write_csv)
+    from .study import (GROUP_KEYS, capped_markdown, confirmation_markdown, continuation_markdown,
+                        continuation_rows, document, markdown, select_lambda, summarize, write_csv)
 
     runs, variants = _study_runs(args)
     if not (args.csv or args.md or args.doc or args.caption or args.figure):
         raise ValueError("study: give at least one of --csv, --md, --doc, --caption, --figure")
     rows = summarize(runs, variants)
-    if args.selection:
-        by_name = {r["variant"]: r for r in rows}
-        selected = [{**s, "rmae_median": by_name[s["variant"]]["rmae_median"]}
-                    for s in json.loads(Path(args.selection).read_text())["selected"] if s["variant"] in by_name]
-    else:
-        selected = select_lambda(rows)
+    # staged studies' strengths as their selections chose them (on the sweep's seeds); the other
+    # studies' from their rows
+    by_name = {r["variant"]: r for r in rows}
+    selected = [{**s, "rmae_median": by_name[s["variant"]]["rmae_median"]}
+                for path in args.selection for s in json.loads(Path(path).read_text())["selected"]
+                if s["variant"] in by_name]
+    chosen = {tuple(s[k] for k in GROUP_KEYS) for s in selected}
+    selected += [s for s in select_lambda(rows) if tuple(s[k] for k in GROUP_KEYS) not in chosen]
     pairs = {name: {int(read_metrics(e)["seed"]): (r, e) for r, e in p} for name, p in runs.items()}
     continued = []
     for variant, seed, run, evaluation in args.continued:

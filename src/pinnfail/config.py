@@ -17,6 +17,11 @@ import yaml
 from .pdes import PDES, get_pde
 
 
+# Run settings that never change a run's result (when a checkpoint is written, whether the last
+# one is kept): runs differing only in them are the same run.
+NO_EFFECT_KEYS = ("checkpoint_every", "keep_checkpoint")
+
+
 class ConfigError(ValueError):
     """A configuration value is invalid; the message names the field."""
 

@@ -10,7 +10,7 @@ from typing import Any, Mapping, NamedTuple
 
 from pathlib import Path
 
-from .config import ConfigError, run_config
+from .config import NO_EFFECT_KEYS, ConfigError, run_config
 from .io import ArtifactError, Run, evaluation_shape, read_metrics
 from .study import expand_study
 
@@ -83,18 +83,22 @@ def archived(folders, experiment: str, seed: int, config: Mapping[str, Any], eva
     (each laid out like results/runs: EXPERIMENT/seedK/run.h5 and eval.h5; a glob pattern names
     every folder it matches, in sorted order), or None for either.
 
-    A run counts only if its stored config equals the planned one (settings added to the run
-    schema since are compared at their defaults), so editing an experiment trains it anew; its
+    A run counts only if its stored config equals the planned one but for settings that never
+    change a result (``NO_EFFECT_KEYS``; settings added to the run schema since are compared at
+    their defaults), so editing an experiment trains it anew; its
     evaluation only if it was made with the current thresholds, residual grid and reference grid.
     A damaged file counts as absent.
     """
+    def result_settings(cfg):
+        return {k: v for k, v in cfg.items() if k not in NO_EFFECT_KEYS}
+
     planned = {**config, "seed": int(seed)}
     for folder in (f for pattern in folders or [] for f in sorted(glob.glob(str(pattern))) or [pattern]):
         run = Path(folder) / experiment / f"seed{seed}" / "run.h5"
         if not run.is_file():
             continue
         try:
-            if Run.read(run).config != planned:
+            if result_settings(Run.read(run).config) != result_settings(planned):
                 continue
         except ArtifactError:
             continue
@@ -105,7 +109,7 @@ def archived(folders, experiment: str, seed: int, config: Mapping[str, Any], eva
             return str(run), None
         thresholds = {k: v for k, v in evaluation.items() if k != "residual_grid"}
         grid = list(evaluation.get("residual_grid", [256, 256]))
-        same = (metrics.get("config") == planned and metrics.get("thresholds") == {**metrics.get("thresholds", {}), **thresholds}
+        same = (result_settings(metrics.get("config") or {}) == result_settings(planned) and metrics.get("thresholds") == {**metrics.get("thresholds", {}), **thresholds}
                 and [shape["residual_x"], shape["residual_t"]] == grid
                 and all(shape[k] == (reference or {}).get(f"n{k}", shape[k]) for k in ("x", "t")))
         return str(run), str(evaluation_path) if same else None

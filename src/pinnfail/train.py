@@ -23,11 +23,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import checkpoint, io
-from .config import config_hash, run_config, stop_tolerance
+from .config import NO_EFFECT_KEYS, config_hash, run_config, stop_tolerance
 from .schedule import Carry, Problem, make_chunk, make_metrics, member, stack
 
 STOP_REASONS = ("converged", "max_iters", "diverged", "interrupted")
-RESUMABLE_KEYS = ("max_iters", "checkpoint_every", "keep_checkpoint")  # may change without invalidating a checkpoint
+RESUMABLE_KEYS = ("max_iters", *NO_EFFECT_KEYS)  # may change without invalidating a checkpoint
 
 
 @dataclass

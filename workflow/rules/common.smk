@@ -263,8 +263,13 @@ def study_argv(studies, *args):
     plans = {study: selection(study) for study in studies if staged(study)}
     extra = []
     for study, plan in plans.items():
-        extra += [f"--selection={selection_path(study)}", "--sweep-seeds", *config["study"][study]["seeds"]]
+        extra += [f"--selection={selection_path(study)}"]
         extra += [a for v, s, r, e in continued_runs(study, plan) for a in ("--continued", v, s, r, e)]
+    if plans:
+        sweeps = {tuple(config["study"][study]["seeds"]) for study in plans}
+        if len(sweeps) > 1:
+            raise WorkflowError(f"doc_studies: staged studies must share their sweep's seeds, got {sorted(sweeps)}")
+        extra += ["--sweep-seeds", *sweeps.pop()]
     title = "; ".join(config["study"][study].get("title", study) for study in studies)
     return pinnfail_argv("study", *_variant_flags(studies, plans), *extra, f"--title={title}", *args)
 
