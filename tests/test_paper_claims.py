@@ -35,7 +35,7 @@ def test_unregularized_fp32_overfits(tmp_path, reference):
 
 
 @pytest.mark.parametrize("regularizer, strength, linesearch", [
-    ("l2", 1e-5, "zoom"), ("double", 1e-4, "strong_wolfe")])
+    ("l2", 1e-5, "zoom"), ("double", 1e-3, "strong_wolfe")])
 def test_regularization_fixes_it_in_fp32(tmp_path, reference, regularizer, strength, linesearch):
     """rMAE < 1e-2 within 12000 iterations, with test loss ~ train loss, on one of up to 6 seeds.
 
@@ -53,6 +53,10 @@ def test_regularization_fixes_it_in_fp32(tmp_path, reference, regularizer, stren
       check failed at 61becb0 (local CI run of 2026-12-01, after the on-device schedule refactor
       changed the round-off pattern; the run was stopped before pytest printed which assertion),
       so L2's claim is checked with the zoom search, which passed in that same run.
+    - double PINN 1e-3 (the strength the CPU study fig6_cpu selected by test loss, 2026-12-02,
+      docs/results/cpu/fig6; the paper's stop rule, cap 50000): below 1e-2 on seeds 0-3 at 9000,
+      4200, 6800 and 7600 iterations; seed 4 stopped on the plateau (rMAE 0.57, test/train 1.00).
+      This check uses 1e-3 since that study; the numbers above for 1e-4 are why.
     The two objectives are equal to round-off (FP32 derivatives agree with FP64 to ~2e-6 in both),
     so which seeds succeed is the trajectory's luck, not the engine: a success rate of about 1/3
     per seed. The issue's "2 of 3 seeds" held at one round-off pattern and not at another; one of
