@@ -145,6 +145,16 @@ def test_precision_claims_compare_fp32_with_fp64_twins():
     verdicts = {c: v for c, v, _ in study.claims(rows, study.select_lambda(rows))}
     assert verdicts["convection: precision changes which solution L-BFGS finds (double lambda 1e-04, FP32 vs FP64)"] \
         == "observed: median rMAE differs 34.3x (FP64 lower)"
+    # unequal budgets: FP64 cut at a 6000-iteration cap in every seed, FP32 ended by the stop rule
+    # after up to 15300 iterations (docs/regularizers.md: fig6_cpu against precision_quick)
+    rows[1].update(iterations_median=12500.0, iterations_max=15300.0)
+    rows[3].update(n_cap=3, iterations_median=6000.0, iterations_max=6000.0)
+    verdicts = {c: v for c, v, _ in study.claims(rows, study.select_lambda(rows))}
+    assert verdicts[l2] == ("not decided: unequal budgets, FP64 cut at its 6000-iteration cap in 3/3 seeds "
+                            "while FP32 ran up to 15300 iterations (median 12500)")
+    rows[1].update(iterations_max=6000.0)  # the same budget: the contrast is read again
+    verdicts = {c: v for c, v, _ in study.claims(rows, study.select_lambda(rows))}
+    assert verdicts[l2] == "observed: median rMAE differs 240x (FP32 lower)"
 
 
 def test_time_to_a_threshold_counts_seeds_that_never_got_there_as_slowest():

@@ -72,8 +72,8 @@ def convergence_figure(runs: list[tuple[str, str, str]], png, pdf, dpi: float = 
     axes[1, 0].set_ylabel("test loss")
     fig.tight_layout()
     with atomic_paths(png, pdf) as (tmp_png, tmp_pdf):
-        fig.savefig(tmp_png, format="png", dpi=dpi)
-        fig.savefig(tmp_pdf, format="pdf", dpi=dpi)
+        fig.savefig(tmp_png, format="png", dpi=dpi, metadata={"Software": None})
+        fig.savefig(tmp_pdf, format="pdf", dpi=dpi, metadata={"CreationDate": None})
     plt.close(fig)
 
 
@@ -108,6 +108,6 @@ def continuation_figure(runs: list[tuple[str, int, str, str, int]], png, pdf, so
     top.legend(fontsize=6)
     fig.tight_layout()
     with atomic_paths(png, pdf) as (tmp_png, tmp_pdf):
-        fig.savefig(tmp_png, format="png", dpi=dpi)
-        fig.savefig(tmp_pdf, format="pdf", dpi=dpi)
+        fig.savefig(tmp_png, format="png", dpi=dpi, metadata={"Software": None})
+        fig.savefig(tmp_pdf, format="pdf", dpi=dpi, metadata={"CreationDate": None})
     plt.close(fig)

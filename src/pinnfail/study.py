@@ -365,7 +365,17 @@ def _fix_verdict(unregularized: dict, regularized: list[dict]) -> str:
 
 
 def _precision_verdict(r32: dict, r64: dict, factor: float = 10.0) -> str:
-    """Observed when the FP32 and FP64 median rMAEs differ by more than ``factor``."""
+    """Observed when the FP32 and FP64 median rMAEs differ by more than ``factor``.
+
+    Not decided when the budgets differ: one precision's runs were cut by their iteration cap
+    while the other's ran past that cap (e.g. a stop-rule study against a capped quick one).
+    """
+    for cut, other, name, other_name in ((r32, r64, "FP32", "FP64"), (r64, r32, "FP64", "FP32")):
+        cap = cut.get("iterations_max", math.nan)
+        if cut.get("n_cap") and other.get("iterations_max", math.nan) > cap:
+            return (f"not decided: unequal budgets, {name} cut at its {cap:.0f}-iteration cap in "
+                    f"{cut['n_cap']}/{cut['n_seeds']} seeds while {other_name} ran up to "
+                    f"{other['iterations_max']:.0f} iterations (median {other['iterations_median']:.0f})")
     a, b = r32["rmae_median"], r64["rmae_median"]
     if not (math.isfinite(a) and math.isfinite(b)) or min(a, b) <= 0:
         return "not decided: a median rMAE is missing"
