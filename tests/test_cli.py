@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import h5py
 import pytest
@@ -86,3 +87,23 @@ def test_archive_copies_finished_runs_compressed_and_equal(tmp_path, evaluated):
     assert e.metrics == f.metrics and all(np.array_equal(e.fields[k], f.fields[k]) for k in e.fields)
     proc = run("archive", "nothing__", "--from", str(runs), "--to", str(tmp_path / "arch2"))
     assert proc.returncode == 2 and "no experiment" in proc.stderr and not (tmp_path / "arch2").exists()
+
+
+def test_study_lists_added_seeds_only_for_a_staged_study(tmp_path):
+    """`pinnfail study` on committed runs (docs/results/cpu/table1_reaction): without --sweep-seeds
+    (a study with no confirm_seeds) no seed counts as added after the selection; with them, the
+    others are compared with the sweep's majority."""
+    root = Path(__file__).resolve().parents[1] / "docs/results/cpu/table1_reaction/runs"
+    runs = sorted(root.glob("*/seed*/run.h5"))
+    assert len(runs) == 3
+    with h5py.File(runs[0], "r") as f:
+        settings = json.dumps({"v": json.loads(f.attrs["config"])})
+    variant = "--variant=v=" + ",".join(f"{r}:{r.with_name('eval.h5')}" for r in runs)
+    plain, staged = tmp_path / "plain.md", tmp_path / "staged.md"
+    from pinnfail.cli import main
+    assert main(["study", variant, f"--settings={settings}", "--md", str(plain)]) == 0
+    assert main(["study", variant, f"--settings={settings}", "--md", str(staged), "--sweep-seeds", "0"]) == 0
+    assert "Seeds added after the selection" not in plain.read_text()
+    text = staged.read_text()
+    assert "Seeds added after the selection" in text
+    assert "| v | solved (solved 1) | 1: solved, 2: solved | yes | solved (solved 3/3) |" in text
