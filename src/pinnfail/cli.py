@@ -458,7 +458,7 @@ def _cmd_study(args) -> None:
             raise ValueError(f"study --continued: {variant} seed {seed} is not a run of the study")
         continued.append((variant, int(seed), *pairs[variant][int(seed)], run, evaluation))
     solved = next(iter(read_metrics(e)["thresholds"]["solved_rmae"] for p in runs.values() for _, e in p[:1]))
-    extra = (capped_markdown(rows) + (confirmation_markdown(rows, _classes(runs), set(args.sweep_seeds)) if args.sweep_seeds else "")
+    extra = (capped_markdown(rows) + confirmation_markdown(rows, _classes(runs), set(args.sweep_seeds))
              + continuation_markdown(continuation_rows(continued, solved), solved))
     if args.csv:
         write_csv(args.csv, rows)

@@ -242,7 +242,10 @@ def _majority_of(classes: list[str]) -> str | None:
 
 def confirmation_markdown(rows: list[dict], classes: dict[str, dict[int, str]], sweep_seeds) -> str:
     """Do the seeds added after the selection give the sweep seeds' majority class? And the
-    variant's majority over all of its seeds."""
+    variant's majority over all of its seeds. Without sweep seeds (a study that is not staged)
+    no seed was added after a selection: nothing to compare."""
+    if not sweep_seeds:
+        return ""
     lines = []
     for r in rows:
         seeds = classes.get(r["variant"], {})
