@@ -1,21 +1,40 @@
 """Shared test fixtures: a tiny run configuration (seconds to train on a CPU) and tiny real runs, evaluated.
 
 The session shares one JAX compilation cache, empty at its start (``PINNFAIL_JAX_CACHE``, set
-before pinnfail is imported): the tests compile the same tiny programs again and again, in
-this process and in the ``pinnfail`` processes they start, and each is compiled once. A cache
+before pinnfail is imported, in pytest-xdist's controller, so its workers inherit it): the tests
+compile the same tiny programs again and again, in their workers and in the ``pinnfail``
+processes they start, and each is compiled once (a half-written entry read by another worker is a
+cache miss: JAX warns and compiles). A cache
 the environment already names is used instead. Tests of the workflow's own cache take the
 variable out of the environment of the processes they start.
+
+Fast tests compile with most of XLA's optimizations off (``JAX_DISABLE_MOST_OPTIMIZATIONS``,
+also in the processes they start): the same programs, a third less compilation, which is most
+of a tiny test's time. Tests marked ``slow`` train for thousands of iterations and compile
+optimized, as users' runs do. A value the environment already sets is left alone.
+
+``cli(*argv)`` runs the ``pinnfail`` command in this process (its exit status, stdout and
+stderr), without the second or two a new process spends importing JAX; each test file keeps
+one check of the command as its own process.
 """
 import atexit
+import contextlib
+import io
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 
 import pytest
 
 if not os.environ.get("PINNFAIL_JAX_CACHE"):
     os.environ["PINNFAIL_JAX_CACHE"] = tempfile.mkdtemp(prefix="pinnfail-tests-jax-cache-")
     atexit.register(shutil.rmtree, os.environ["PINNFAIL_JAX_CACHE"], True)
+FAST_COMPILE = "JAX_DISABLE_MOST_OPTIMIZATIONS"
+_SET_FAST_COMPILE = FAST_COMPILE not in os.environ
+if _SET_FAST_COMPILE:
+    os.environ[FAST_COMPILE] = "1"
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # the workers may share one GPU
 
 import pinnfail  # noqa: E402,F401  (enables x64; reads PINNFAIL_JAX_CACHE)
 from pinnfail.config import run_config  # noqa: E402
@@ -28,6 +47,52 @@ TINY = {
     "n_test_domain": 64, "n_test_line": 16, "log_every": 10, "stop_window": 0, "checkpoint_every": 0,
 }
 TINY_RUN = {**TINY, "max_iters": 20}
+
+
+@pytest.fixture(autouse=True)
+def _slow_tests_compile_optimized(request, monkeypatch):
+    if not (_SET_FAST_COMPILE and request.node.get_closest_marker("slow")):
+        yield
+        return
+    import jax
+
+    monkeypatch.delenv(FAST_COMPILE)
+    jax.config.update("jax_disable_most_optimizations", False)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_disable_most_optimizations", True)
+
+
+@dataclass
+class Completed:
+    """What ``subprocess.run(..., capture_output=True, text=True)`` returns, for ``cli``."""
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*argv, cwd=None) -> Completed:
+    """``pinnfail ARGV`` (in ``cwd``) by ``pinnfail.cli.main`` in this process."""
+    from pinnfail.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.ExitStack() as stack:
+        if cwd is not None:
+            stack.enter_context(contextlib.chdir(cwd))
+        stack.enter_context(contextlib.redirect_stdout(out))
+        stack.enter_context(contextlib.redirect_stderr(err))
+        try:
+            status = main([str(arg) for arg in argv])
+        except SystemExit as exit:  # argparse: --help, a bad option
+            status = exit.code if isinstance(exit.code, int) else 2
+    return Completed(status, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def cli():
+    """``cli(*argv, cwd=None)``: the ``pinnfail`` command run in this process (run_cli)."""
+    return run_cli
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""The pinnfail command: a clear error naming the field, exit status 2, nothing written."""
+"""The pinnfail command: a clear error naming the field, exit status 2, nothing written.
+
+Run in this process (conftest's ``cli``); the reference command runs once as its own process
+(``python -m pinnfail.cli``), the entry point users call."""
 import json
 import subprocess
 import sys
@@ -10,7 +13,7 @@ import pytest
 CLI = [sys.executable, "-m", "pinnfail.cli"]
 
 
-def run(*args, cwd=None):
+def run_process(*args, cwd=None):
     return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd)
 
 
@@ -21,9 +24,9 @@ def run(*args, cwd=None):
     (["--pde", "wave", "--param", "gamma=2"], "gamma"),
     (["--pde", "wave", "--set", "nx"], "NAME=VALUE"),
 ])
-def test_reference_bad_input(tmp_path, args, message):
+def test_reference_bad_input(tmp_path, cli, args, message):
     out = tmp_path / "ref.h5"
-    proc = run("reference", *args, "--out", str(out))
+    proc = cli("reference", *args, "--out", str(out))
     assert proc.returncode == 2
     assert message in proc.stderr
     assert not list(tmp_path.iterdir())
@@ -31,7 +34,7 @@ def test_reference_bad_input(tmp_path, args, message):
 
 def test_reference_cli_writes_file(tmp_path):
     out = tmp_path / "wave.h5"
-    proc = run("reference", "--pde", "wave", "--set", "nx=21", "--set", "nt=11", "--param", "beta=2", "--out", str(out))
+    proc = run_process("reference", "--pde", "wave", "--set", "nx=21", "--set", "nt=11", "--param", "beta=2", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["shape"] == [11, 21]
     with h5py.File(out) as f:
@@ -39,27 +42,27 @@ def test_reference_cli_writes_file(tmp_path):
         assert f["u"].shape == (11, 21)
 
 
-def test_train_config_file_and_flags(tmp_path):
+def test_train_config_file_and_flags(tmp_path, cli):
     cfg = tmp_path / "run.yaml"
     cfg.write_text("pde: convection\ngrid: [5, 5]\nn_initial: 6\nn_boundary: 6\ndepth: 1\nwidth: 4\n"
                    "n_test_domain: 20\nn_test_line: 8\nlog_every: 5\nstop_window: 0\nmax_iters: 50\n")
     out = tmp_path / "run.h5"
-    proc = run("train", "--config", str(cfg), "--max-iters", "10", "--param", "beta=20", "--quiet", "--out", str(out))
+    proc = cli("train", "--config", str(cfg), "--max-iters", "10", "--param", "beta=20", "--quiet", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     with h5py.File(out) as f:
         config = json.loads(f.attrs["config"])
     assert config["max_iters"] == 10 and config["pde_params"] == {"beta": 20.0} and config["width"] == 4
 
 
-def test_train_malformed_config_file(tmp_path):
+def test_train_malformed_config_file(tmp_path, cli):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text("pde: [convection\n")
-    proc = run("train", "--config", str(cfg), "--out", str(tmp_path / "x.h5"))
+    proc = cli("train", "--config", str(cfg), "--out", str(tmp_path / "x.h5"))
     assert proc.returncode == 2 and "--config: cannot parse" in proc.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["bad.yaml"]
 
 
-def test_archive_copies_finished_runs_compressed_and_equal(tmp_path, evaluated):
+def test_archive_copies_finished_runs_compressed_and_equal(tmp_path, evaluated, cli):
     """`pinnfail archive`: run.h5 and eval.h5 of the matching experiments, every value equal,
     large arrays stored compressed; no checkpoint, no interrupted run; nothing matched is an error."""
     import numpy as np
@@ -76,7 +79,7 @@ def test_archive_copies_finished_runs_compressed_and_equal(tmp_path, evaluated):
         (seed / "run.h5.ckpt.h5").write_bytes(b"checkpoint")
     with h5py.File(runs / "study__b" / "seed0" / "run.h5", "a") as f:
         f.attrs["stop_reason"] = "interrupted"
-    proc = run("archive", "study__", "--from", str(runs), "--to", str(tmp_path / "arch"))
+    proc = cli("archive", "study__", "--from", str(runs), "--to", str(tmp_path / "arch"))
     assert proc.returncode == 0, proc.stderr
     assert "interrupted" in proc.stderr
     copied = sorted(p.relative_to(tmp_path / "arch").as_posix() for p in (tmp_path / "arch").rglob("*.h5"))
@@ -85,7 +88,7 @@ def test_archive_copies_finished_runs_compressed_and_equal(tmp_path, evaluated):
     assert a.config == b.config and a.attrs == b.attrs and np.array_equal(a.params, b.params)
     e, f = Evaluation.read(evals[0]), Evaluation.read(tmp_path / "arch/study__a/seed0/eval.h5")
     assert e.metrics == f.metrics and all(np.array_equal(e.fields[k], f.fields[k]) for k in e.fields)
-    proc = run("archive", "nothing__", "--from", str(runs), "--to", str(tmp_path / "arch2"))
+    proc = cli("archive", "nothing__", "--from", str(runs), "--to", str(tmp_path / "arch2"))
     assert proc.returncode == 2 and "no experiment" in proc.stderr and not (tmp_path / "arch2").exists()
 
 

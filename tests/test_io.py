@@ -263,11 +263,9 @@ def test_bad_files_are_one_line_artifact_errors(artifacts, tmp_path, kind, reade
         assert str(err.value).startswith(f"{path}: ") and "\n" not in str(err.value)
 
 
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "pinnfail.cli", *args], capture_output=True, text=True)
-
-
-def test_every_subcommand_reports_a_bad_artifact_in_one_line(artifacts, tmp_path):
+def test_every_subcommand_reports_a_bad_artifact_in_one_line(artifacts, tmp_path, cli):
+    """The first command as its own process (nothing else on its stderr either: no warning,
+    no traceback), the others in this process."""
     run, ev, ref = (str(artifacts[k]) for k in ("run", "evaluation", "reference"))
     bad_run = str(_truncated(artifacts["run"], tmp_path))
     bad_ref = str(_truncated(artifacts["reference"], tmp_path))
@@ -285,8 +283,9 @@ def test_every_subcommand_reports_a_bad_artifact_in_one_line(artifacts, tmp_path
         (["study", "--variant", f"v={bad_run}:{ev}", "--settings", settings, "--csv", str(out / "s.csv")],
          bad_run, "truncated"),
     ]
-    for argv, path, message in commands:
-        proc = _cli(*argv)
+    for i, (argv, path, message) in enumerate(commands):
+        proc = (subprocess.run([sys.executable, "-m", "pinnfail.cli", *argv], capture_output=True, text=True)
+                if i == 0 else cli(*argv))
         assert proc.returncode == 2, (argv, proc.stderr)
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr

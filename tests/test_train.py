@@ -149,10 +149,9 @@ def test_bad_run_config_names_the_field(bad, field, tiny):
     (["--regularizer", "double", "--lambdas", "1e-4", "1e-3"], "--lambdas needs one value per seed (1), got 2"),
     (["--seeds", "0", "1", "--outs", "a.h5", "b.h5", "--lambdas", "1e-4", "-1", "--regularizer", "l2"], "run.lambda"),
 ])
-def test_cli_bad_input_writes_nothing(tmp_path, args, message):
+def test_cli_bad_input_writes_nothing(tmp_path, cli, args, message):
     out = tmp_path / "run.h5"
-    proc = subprocess.run([sys.executable, "-m", "pinnfail.cli", "train", "--pde", "convection",
-                           "--out", str(out), *args], capture_output=True, text=True)
+    proc = cli("train", "--pde", "convection", "--out", str(out), *args)
     assert proc.returncode == 2
     assert message in proc.stderr
     assert not out.exists() and not list(tmp_path.iterdir())
