@@ -39,3 +39,13 @@ def test_committed_runs_are_read_not_trained_and_a_staged_study_waits_for_its_se
     assert "results/runs/quoted__convection_none_fp32/seed0/run.h5" in outputs
     # seed 1 and the continued runs are decided by the selection, after the sweep
     assert not any("seed1" in o or "__continued" in o for o in outputs)
+
+
+def test_cpu_preset_table1_is_read_from_committed_runs(tmp_path):
+    """The CPU evidence preset's Table 1 (`table1.publish`: docs/results/cpu/table1) is built from
+    committed runs alone: rebuilding it plans Table 1 and its copy, no training, no evaluation."""
+    work = copy_workflow(tmp_path / "wf")
+    (work / "docs").symlink_to(ROOT / "docs")
+    outputs = planned_outputs(work, "workflow/presets/cpu_evidence.yaml", "docs/results/cpu/table1/table1.md",
+                              forceall=True)
+    assert outputs == {"results/table1.csv", "docs/results/cpu/table1/table1.csv"}

@@ -22,6 +22,29 @@ rule table1:
         "../scripts/pinnfail_cli.py"
 
 
+# Table 1 copied where it is committed (`table1.publish`), like a study's products.
+if config["table1"].get("publish"):
+    _dir = config["table1"]["publish"]
+
+    rule publish_table1:
+        input:
+            "results/table1.csv",
+            "results/table1.md",
+        output:
+            os.path.join(_dir, "table1.csv"),
+            os.path.join(_dir, "table1.md"),
+        log:
+            "logs/table1_publish.log",
+        params:
+            argv=pinnfail_argv("publish", "results/table1.csv", "results/table1.md", "--to", _dir),
+            outputs=[],
+        conda:
+            "../envs/pinnfail.yaml"
+        localrule: True
+        script:
+            "../scripts/pinnfail_cli.py"
+
+
 for _figure in FIGURES:
 
     rule:
