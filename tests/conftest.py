@@ -14,8 +14,8 @@ of a tiny test's time. Tests marked ``slow`` train for thousands of iterations a
 optimized, as users' runs do. A value the environment already sets is left alone.
 
 ``cli(*argv)`` runs the ``pinnfail`` command in this process (its exit status, stdout and
-stderr), without the second or two a new process spends importing JAX; each test file keeps
-one check of the command as its own process.
+stderr), without the second or two a new process spends importing JAX; test_cli, test_io and
+test_train each keep a check of the command as its own process (``python -m pinnfail.cli``).
 """
 import atexit
 import contextlib
