@@ -24,19 +24,19 @@ rule table1:
 
 # Table 1 copied where it is committed (`table1.publish`), like a study's products.
 if config["table1"].get("publish"):
-    _dir = config["table1"]["publish"]
+    _table1_dir = config["table1"]["publish"]
 
     rule publish_table1:
         input:
             "results/table1.csv",
             "results/table1.md",
         output:
-            os.path.join(_dir, "table1.csv"),
-            os.path.join(_dir, "table1.md"),
+            os.path.join(_table1_dir, "table1.csv"),
+            os.path.join(_table1_dir, "table1.md"),
         log:
             "logs/table1_publish.log",
         params:
-            argv=pinnfail_argv("publish", "results/table1.csv", "results/table1.md", "--to", _dir),
+            argv=pinnfail_argv("publish", "results/table1.csv", "results/table1.md", "--to", _table1_dir),
             outputs=[],
         conda:
             "../envs/pinnfail.yaml"
