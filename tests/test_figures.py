@@ -156,9 +156,13 @@ def test_bad_roles_raise_and_write_nothing(inputs, tmp_path, name):
     fn = figures.FIGURES[name]
     with pytest.raises(ValueError, match="unknown role.*allowed"):
         fn({**runs, "bogus": next(iter(runs.values()))}, refs, png, pdf)
-    first = next(iter(runs))
-    with pytest.raises(ValueError, match=f"missing role.*{first}"):
-        fn({k: v for k, v in runs.items() if k != first}, refs, png, pdf)
+    if name in figures.SUBSET:  # any non-empty subset of the roles (test_fig5_draws_a_subset_...)
+        with pytest.raises(ValueError, match="no runs"):
+            fn({}, refs, png, pdf)
+    else:
+        first = next(iter(runs))
+        with pytest.raises(ValueError, match=f"missing role.*{first}"):
+            fn({k: v for k, v in runs.items() if k != first}, refs, png, pdf)
     assert not out.exists()
 
 
@@ -193,6 +197,31 @@ def test_bad_files_raise_and_write_nothing(inputs, tmp_path):
     with pytest.raises(ValueError, match="'wave' run.*reaction"):  # a run under another pde's role
         figures.fig5({**five_runs, "reaction": five_runs["wave"]}, five_refs, png, pdf)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_fig5_draws_a_subset_of_the_equations_in_registry_order(inputs, tmp_path, monkeypatch):
+    """Fig. 5 takes any non-empty subset of the equations (a preset drops Allen-Cahn): one
+    column each, in the registry's order whatever the order given; references must match."""
+    from pinnfail.figures import solutions
+
+    five_runs, five_refs = inputs["fig5"]
+    drawn = []
+    field_map = solutions.pn.field_map
+    monkeypatch.setattr(solutions.pn, "field_map",
+                        lambda ax, values, x, t, pde, **kw: drawn.append(pde) or field_map(ax, values, x, t, pde, **kw))
+    runs = {pde: five_runs[pde] for pde in ("wave", "convection")}
+    figures.fig5(runs, {pde: five_refs[pde] for pde in runs}, tmp_path / "fig5.png", tmp_path / "fig5.pdf")
+    assert drawn == ["convection", "convection", "wave", "wave"]  # column by column: prediction, error
+    assert (tmp_path / "fig5.png").stat().st_size > 10_000
+    figures.fig5({"reaction": five_runs["reaction"]}, {"reaction": five_refs["reaction"]},
+                 tmp_path / "one.png", tmp_path / "one.pdf")  # a single column
+    assert drawn[4:] == ["reaction", "reaction"]
+    with pytest.raises(ValueError, match="no runs"):
+        figures.fig5({}, {}, tmp_path / "x.png", tmp_path / "x.pdf")
+    with pytest.raises(ValueError, match=r"unknown \['allen_cahn'\]"):
+        figures.fig5(runs, {**{pde: five_refs[pde] for pde in runs}, "allen_cahn": five_refs["allen_cahn"]},
+                     tmp_path / "x.png", tmp_path / "x.pdf")
+    assert not (tmp_path / "x.png").exists()
 
 
 def test_failure_while_saving_leaves_nothing_behind(inputs, tmp_path, monkeypatch):

@@ -319,6 +319,12 @@ BAD_CONFIGS = [
      "experiments.conv_l2_fp32.lambda: inf is not a finite"),
     (lambda c: c["evaluation"].update(error=float("-inf")), "evaluation.error: -inf is not a finite"),
     (lambda c: c["figures"].update(seed=7), "experiment 'conv_none_fp32' (figures.panels.fig1.failure) has no seed 7"),
+    (lambda c: c["figures"]["panels"].update(fig5=dict.fromkeys(c["figures"]["panels"]["fig5"])),
+     "figures.panels.fig5: every panel is null"),
+    (lambda c: c["figures"].update(publish={"to": "docs/x", "figures": ["fig5", "fig9"]}),
+     "figures.publish.figures: unknown figure(s) ['fig9']"),
+    (lambda c: [c["study"][s].update(publish="docs/same") for s in ("regularizers_quick", "precision_quick")],
+     "docs/same/study.md: published twice (publish_precision_quick, publish_regularizers_quick)"),
 ]
 
 

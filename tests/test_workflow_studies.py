@@ -49,3 +49,14 @@ def test_cpu_preset_table1_is_read_from_committed_runs(tmp_path):
     outputs = planned_outputs(work, "workflow/presets/cpu_evidence.yaml", "docs/results/cpu/table1/table1.md",
                               forceall=True)
     assert outputs == {"results/table1.csv", "docs/results/cpu/table1/table1.csv"}
+
+
+def test_cpu_preset_fig5_drops_allen_cahn_and_reads_committed_runs(tmp_path):
+    """The CPU preset's Fig. 5 sets config.yaml's Allen-Cahn panel to null: rebuilding the
+    published figure plans the three other references, the figure and its copy, nothing else."""
+    work = copy_workflow(tmp_path / "wf")
+    (work / "docs").symlink_to(ROOT / "docs")
+    outputs = planned_outputs(work, "workflow/presets/cpu_evidence.yaml", "docs/results/cpu/figures/fig5.png",
+                              forceall=True)
+    assert outputs == {"results/figures/fig5.png", "docs/results/cpu/figures/fig5.png",
+                       *(f"data/reference/{pde}.h5" for pde in ("convection", "reaction", "wave"))}

@@ -268,9 +268,9 @@ def cmd_cost(args) -> None:
 def _add_figure_parser(sub) -> None:
     """``figure NAME --run ROLE=RUN_H5:EVAL_H5 ... --reference [PDE=]REF_H5 ... --png OUT.png
     --pdf OUT.pdf [--style KEY=VALUE ...]``."""
-    from .figures import DEFAULT_STYLE, ROLES
+    from .figures import DEFAULT_STYLE, ROLES, SUBSET
 
-    roles = "; ".join(f"{name}: {', '.join(r)}" for name, r in ROLES.items())
+    roles = "; ".join(f"{name}: {'any of ' if name in SUBSET else ''}{', '.join(r)}" for name, r in ROLES.items())
     p = sub.add_parser(
         "figure", help="draw a paper figure (PNG and PDF) from runs and their evaluations",
         description=f"Draw one of the paper's figures. Roles: {roles}.",
@@ -279,7 +279,7 @@ def _add_figure_parser(sub) -> None:
     p.add_argument("--run", action="append", required=True, metavar="ROLE=RUN_H5:EVAL_H5",
                    help="a run file and its evaluation file for one role (repeat for every role)")
     p.add_argument("--reference", action="append", required=True, metavar="[PDE=]REF_H5",
-                   help="reference solution file; fig5 needs one per equation as PDE=REF_H5")
+                   help="reference solution file; fig5 needs one per equation it shows, as PDE=REF_H5")
     p.add_argument("--png", required=True, type=Path, help="PNG to write")
     p.add_argument("--pdf", required=True, type=Path, help="PDF to write")
     p.add_argument("--style", action="append", metavar="KEY=VALUE",

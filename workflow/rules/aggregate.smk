@@ -22,29 +22,6 @@ rule table1:
         "../scripts/pinnfail_cli.py"
 
 
-# Table 1 copied where it is committed (`table1.publish`), like a study's products.
-if config["table1"].get("publish"):
-    _table1_dir = config["table1"]["publish"]
-
-    rule publish_table1:
-        input:
-            "results/table1.csv",
-            "results/table1.md",
-        output:
-            os.path.join(_table1_dir, "table1.csv"),
-            os.path.join(_table1_dir, "table1.md"),
-        log:
-            "logs/table1_publish.log",
-        params:
-            argv=pinnfail_argv("publish", "results/table1.csv", "results/table1.md", "--to", _table1_dir),
-            outputs=[],
-        conda:
-            "../envs/pinnfail.yaml"
-        localrule: True
-        script:
-            "../scripts/pinnfail_cli.py"
-
-
 for _figure in FIGURES:
 
     rule:
@@ -66,6 +43,29 @@ for _figure in FIGURES:
             "../envs/pinnfail.yaml"
         log:
             "logs/figures/{figure}.log",
+        localrule: True
+        script:
+            "../scripts/pinnfail_cli.py"
+
+
+# Products copied where they are committed (PUBLISHED: a study's `publish:`, `table1.publish`,
+# `figures.publish`), e.g. docs/results/cpu/fig6/: the same files, never edited there.
+for _name, (_folder, _products) in PUBLISHED.items():
+
+    rule:
+        name:
+            _name
+        input:
+            _products,
+        output:
+            [os.path.join(_folder, os.path.basename(p)) for p in _products],
+        log:
+            f"logs/publish/{_name}.log",
+        params:
+            argv=pinnfail_argv("publish", *_products, "--to", _folder),
+            outputs=[],
+        conda:
+            "../envs/pinnfail.yaml"
         localrule: True
         script:
             "../scripts/pinnfail_cli.py"

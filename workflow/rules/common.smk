@@ -62,7 +62,13 @@ EXPERIMENTS, SEEDS, STUDIES = _check(plan, config)
 for _study in config.get("doc_studies", []):
     if _study not in STUDIES:
         raise WorkflowError(f"doc_studies: unknown study {_study!r}; defined: {sorted(STUDIES)}")
-FIGURES = sorted(config["figures"]["panels"])
+# The figures' panels {figure: {role: experiment}}; a null role (fig5's equations) is left out.
+PANELS = {figure: {role: name for role, name in roles.items() if name is not None}
+          for figure, roles in config["figures"]["panels"].items()}
+for _figure, _roles in PANELS.items():
+    if not _roles:
+        raise WorkflowError(f"figures.panels.{_figure}: every panel is null; give at least one experiment")
+FIGURES = sorted(PANELS)
 BATCH = config.get("batch_seeds", False)
 CLUSTER = config.get("cluster") or {}
 # The training jobs' GPU guard (`pinnfail train --require-gpu`), set in the environment rather
@@ -74,7 +80,7 @@ for _row in config["table1"]["rows"]:
         raise WorkflowError(
             f"table1.rows: unknown experiment {_row['experiment']!r}; defined: {sorted(EXPERIMENTS)}"
         )
-for _figure, _roles in config["figures"]["panels"].items():
+for _figure, _roles in PANELS.items():
     for _role, _name in _roles.items():
         if _name not in EXPERIMENTS:
             raise WorkflowError(
@@ -155,7 +161,7 @@ def figure_seed(experiment):
     return config["figures"].get("seed", SEEDS[experiment][0])
 
 
-for _figure, _roles in config["figures"]["panels"].items():
+for _figure, _roles in PANELS.items():
     for _role, _name in _roles.items():
         if figure_seed(_name) not in SEEDS[_name]:
             raise WorkflowError(
@@ -165,7 +171,7 @@ for _figure, _roles in config["figures"]["panels"].items():
 
 
 def figure_inputs(wc):
-    roles = config["figures"]["panels"][wc.figure]
+    roles = PANELS[wc.figure]
     files = {}
     for role, name in roles.items():
         files[f"{role}_run"] = run_path(name, figure_seed(name))
@@ -185,7 +191,7 @@ def _figure_argv(name, runs, pdes):
 
 
 def figure_argv(wc):
-    roles = config["figures"]["panels"][wc.figure]
+    roles = PANELS[wc.figure]
     runs = {role: (run_path(name, figure_seed(name)), run_path(name, figure_seed(name), "eval"))
             for role, name in roles.items()}
     return _figure_argv(wc.figure, runs, {EXPERIMENTS[name]["pde"] for name in roles.values()})
@@ -388,3 +394,35 @@ def convergence_argv(runs):
 
 def files_of(runs):
     return [path for *_, r, e in runs for path in (r, e)]
+
+
+def _published():
+    """{rule name: (folder, products)}: every `publish:` setting (a study's, table1's, the
+    figures'), the products it copies into a folder where they are committed."""
+    found = {}
+    for study in STUDIES:
+        spec = config["study"][study]
+        if spec.get("publish"):
+            names = ["study.md", "study.csv", "runs.csv",
+                     *[f"{n}.{k}" for n in spec.get("figures", []) for k in ("png", "pdf")]]
+            found[f"publish_{study}"] = (spec["publish"], [f"results/studies/{study}/{n}" for n in names])
+    if config["table1"].get("publish"):
+        found["publish_table1"] = (config["table1"]["publish"], ["results/table1.csv", "results/table1.md"])
+    spec = config["figures"].get("publish")
+    if spec:
+        unknown = [f for f in spec["figures"] if f not in PANELS]
+        if unknown:
+            raise WorkflowError(f"figures.publish.figures: unknown figure(s) {unknown}; defined: {FIGURES}")
+        for figure in spec["figures"]:  # one rule each: a figure is published once its runs are
+            found[f"publish_figure_{figure}"] = (spec["to"], [f"results/figures/{figure}.{k}" for k in ("png", "pdf")])
+    copies = {}
+    for name, (folder, products) in found.items():
+        for product in products:
+            copy = os.path.normpath(os.path.join(folder, os.path.basename(product)))
+            if copy in copies:
+                raise WorkflowError(f"{copy}: published twice ({copies[copy]}, {name}); give them different folders")
+            copies[copy] = name
+    return found
+
+
+PUBLISHED = _published()

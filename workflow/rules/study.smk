@@ -72,31 +72,3 @@ if config.get("doc_studies"):
         localrule: True
         script:
             "../scripts/pinnfail_cli.py"
-
-
-# A study's products copied where they are committed (`publish:` in its config), e.g.
-# docs/results/cpu/fig6/: the same files, never edited there.
-for _study in STUDIES:
-    _dir = config["study"][_study].get("publish")
-    if not _dir:
-        continue
-    _names = ["study.md", "study.csv", "runs.csv", *[f"{n}.{k}" for n in config["study"][_study].get("figures", [])
-                                                     for k in ("png", "pdf")]]
-
-    rule:
-        name:
-            f"publish_{_study}"
-        input:
-            [f"results/studies/{_study}/{n}" for n in _names],
-        output:
-            [os.path.join(_dir, n) for n in _names],
-        log:
-            f"logs/study/{_study}_publish.log",
-        params:
-            argv=pinnfail_argv("publish", *[f"results/studies/{_study}/{n}" for n in _names], "--to", _dir),
-            outputs=[],
-        conda:
-            "../envs/pinnfail.yaml"
-        localrule: True
-        script:
-            "../scripts/pinnfail_cli.py"

@@ -7,8 +7,9 @@ by ``pinnfail evaluate`` and stored in eval.h5.
 Every figure function takes
 
 * ``runs``: a mapping role -> (run_h5, eval_h5); the roles of each figure are
-  fixed (``ROLES``) and all of them are required: a missing or unknown role is
-  a ValueError naming the allowed ones;
+  fixed (``ROLES``) and all of them are required, except for the figures in
+  ``SUBSET`` (fig5: any non-empty subset of the equations): a missing or unknown
+  role is a ValueError naming the allowed ones;
 * ``reference`` (``fig5``: ``references``, a mapping pde -> path): the
   reference solution file(s) the evaluations were computed against;
 * ``png`` and ``pdf``: output paths. Both are written by ``io.atomic_paths``
@@ -55,7 +56,7 @@ import importlib
 import pkgutil
 from typing import Any, Mapping
 
-from .inputs import FIGURES, ROLES, Case, read_reference
+from .inputs import FIGURES, ROLES, SUBSET, Case, read_reference
 from .style import DEFAULT_STYLE, resolve_style
 
 for _module in pkgutil.iter_modules(__path__):  # every figure module registers its figures
@@ -64,7 +65,7 @@ for _name in sorted(FIGURES):  # in name order
     FIGURES[_name], ROLES[_name] = FIGURES.pop(_name), ROLES.pop(_name)
 globals().update(FIGURES)
 
-__all__ = ["DEFAULT_STYLE", "FIGURES", "ROLES", "Case", "make_figure", "resolve_style", *FIGURES]
+__all__ = ["DEFAULT_STYLE", "FIGURES", "ROLES", "SUBSET", "Case", "make_figure", "resolve_style", *FIGURES]
 
 
 def make_figure(name: str, runs: Mapping[str, Any], references, png, pdf,

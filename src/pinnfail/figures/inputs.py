@@ -15,15 +15,24 @@ from ..pdes import get_pde
 
 FIGURES: dict[str, Callable] = {}  # name -> drawing function, filled by ``figure``
 ROLES: dict[str, tuple[str, ...]] = {}  # name -> the roles of its runs, in drawing order
+SUBSET: set[str] = set()  # figures drawn from any non-empty subset of their roles
 
 
-def figure(name: str, roles: tuple[str, ...]) -> Callable[[Callable], Callable]:
-    """Register a figure function under ``name`` with the ``roles`` its runs fill."""
+def figure(name: str, roles: tuple[str, ...], subset: bool = False) -> Callable[[Callable], Callable]:
+    """Register a figure function under ``name`` with the ``roles`` its runs fill: all of
+    them, or (``subset``) any non-empty subset, drawn in the order of ``roles``."""
     def register(fn: Callable) -> Callable:
         FIGURES[name], ROLES[name] = fn, tuple(roles)
+        if subset:
+            SUBSET.add(name)
         return fn
 
     return register
+
+
+def given_roles(figure: str, runs) -> tuple[str, ...]:
+    """The roles ``runs`` fills, in drawing order (after ``check_roles``)."""
+    return tuple(r for r in ROLES[figure] if r in runs)
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,6 +121,10 @@ def check_roles(figure: str, runs) -> None:
     unknown = [r for r in runs if r not in allowed]
     if unknown:
         raise ValueError(f"{figure}: unknown role(s) {unknown}; allowed: {list(allowed)}")
+    if figure in SUBSET:
+        if not runs:
+            raise ValueError(f"{figure}: no runs; give at least one of {list(allowed)}")
+        return
     missing = [r for r in allowed if r not in runs]
     if missing:
         raise ValueError(f"{figure}: missing role(s) {missing}; {figure} needs all of {list(allowed)}")

@@ -5,39 +5,40 @@ from typing import Any, Mapping
 
 from ..pdes import PDES
 from . import panels as pn
-from .inputs import ROLES, check_against_reference, check_roles, figure, read_case, read_reference
+from .inputs import check_against_reference, check_roles, figure, given_roles, read_case, read_reference
 from .labels import pde_title, sci, variant
 
 
-@figure("fig5", roles=tuple(PDES))
+@figure("fig5", roles=tuple(PDES), subset=True)
 def fig5(runs: Mapping[str, Any], references: Mapping[str, Any], png, pdf,
          style: Mapping[str, Any] | None = None) -> dict:
     """Fig. 5: the Table 1 solutions (double PINN, FP64) of the equations.
 
-    Roles are the equation names of the PDE registry; ``references`` maps each of
-    them to its reference file. One column per equation: prediction (on the
+    Roles are equation names of the PDE registry, any non-empty subset of them (e.g.
+    without Allen-Cahn where its run is a GPU's job); ``references`` maps each equation
+    given to its reference file. One column per equation, in registry order: prediction (on the
     reference's colour scale) and |error| on a log scale of its own, with the
     run's classification (where its evaluation has one) and rMAE in the titles.
     """
     check_roles("fig5", runs)
+    roles = given_roles("fig5", runs)
     if not isinstance(references, Mapping):
         raise ValueError("fig5: references must map pde -> reference file, "
                          f"got {type(references).__name__}")
-    unknown = [k for k in references if k not in ROLES["fig5"]]
-    missing = [k for k in ROLES["fig5"] if k not in references]
+    unknown = [k for k in references if k not in roles]
+    missing = [k for k in roles if k not in references]
     if unknown or missing:
-        raise ValueError(f"fig5: references must be given for exactly {list(ROLES['fig5'])}"
+        raise ValueError(f"fig5: references must be given for exactly the runs' equations {list(roles)}"
                          + (f"; unknown {unknown}" if unknown else "")
                          + (f"; missing {missing}" if missing else ""))
-    refs = {name: read_reference("fig5", f"reference {name!r}", references[name])
-            for name in ROLES["fig5"]}
-    cases = [read_case("fig5", name, runs[name]) for name in ROLES["fig5"]]
+    refs = {name: read_reference("fig5", f"reference {name!r}", references[name]) for name in roles}
+    cases = [read_case("fig5", name, runs[name]) for name in roles]
     for case in cases:
         check_against_reference("fig5", case, refs[case.role])
 
     def draw(style):
         fig = pn.new_figure(style, 3.5)
-        axes = fig.subplots(2, len(cases))
+        axes = fig.subplots(2, len(cases), squeeze=False)
         for j, case in enumerate(cases):
             ref, f = refs[case.role], case.fields
             norm, extend = pn.value_norm(ref.u, [f["u_pred"]])
