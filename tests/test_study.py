@@ -119,6 +119,34 @@ def test_claims_cite_the_figure_of_the_equation_the_paper_shows():
     assert "wave: FP64 with few points fails without regularization and succeeds with it (Fig. 3)" in claims
 
 
+def test_density_claim_compares_the_fewest_points_with_denser_grids():
+    """Fig. 3: unregularized FP64 on several grids; the fewest points are the sparse case (also
+    the one the regularized run on its grid is compared with), the verdict follows the classes."""
+    def wave(variant, reg, rmae, classes, grid, lam=0.0):
+        return {**row(variant, reg, rmae, classes, lam, "residual" if reg == "double" else "",
+                      precision="fp64", pde="wave"), "grid": grid}
+
+    rows = [wave("d36", "none", 0.02, {"solved": 2, "overfit": 1}, "36x36"),
+            wave("s12", "none", 0.6, {"overfit": 3}, "12x12"),
+            wave("d24", "none", 0.3, {"overfit": 2, "plateau": 1}, "24x24"),
+            wave("r12", "double", 0.02, {"solved": 3}, "12x12", 1e-4)]
+    density = "wave: more collocation points alone avoid the failure mode, FP64 unregularized (12x12 vs 24x24, 36x36) (Fig. 3)"
+    fix = "wave: FP64 with few points fails without regularization and succeeds with it (Fig. 3)"
+    checked = {c: (v, e) for c, v, e in study.claims(rows, study.select_lambda(rows))}
+    assert checked[fix][0] == "holds" and checked[fix][1].startswith("s12:")  # the 12x12 twin, not 36x36
+    verdict, evidence = checked[density]
+    assert verdict.startswith("holds: 12x12 overfits (3/3), denser solved in most seeds")
+    assert "36x36: overfit 1/3, solved 2/3" in verdict and [e.split(":")[0] for e in evidence.split("; ")] == [
+        "s12", "d24", "d36"]
+    set_class(rows[0], {"plateau": 3})
+    assert verdicts_of(rows)[density].startswith("partly: 12x12 overfits (3/3), no failure mode on a denser grid")
+    set_class(rows[0], {"overfit": 3})
+    assert verdicts_of(rows)[density].startswith("does not hold here: 12x12 overfits (3/3), the denser grids overfit")
+    set_class(rows[1], {"solved": 3})
+    assert verdicts_of(rows)[density] == "not decided: the sparse grid 12x12 is not a failure mode here (solved 3/3)"
+    assert not any(c.startswith("wave: more collocation") for c in verdicts_of(rows[1:2] + rows[3:]))  # one grid
+
+
 def test_precision_claims_compare_fp32_with_fp64_twins():
     rows = [row("n32", "none", 0.9, {"overfit": 3}), row("l2_32", "l2", 0.5, {"not converged": 3}, 1e-5),
             row("n64", "none", 0.9, {"overfit": 3}, precision="fp64"),

@@ -60,3 +60,20 @@ def test_cpu_preset_fig5_drops_allen_cahn_and_reads_committed_runs(tmp_path):
                               forceall=True)
     assert outputs == {"results/figures/fig5.png", "docs/results/cpu/figures/fig5.png",
                        *(f"data/reference/{pde}.h5" for pde in ("convection", "reaction", "wave"))}
+
+
+def test_doc_studies_sharing_a_variant_name_write_doc_path(tmp_path):
+    """Two studies with the same variant on two grids (Fig. 3's densities) aggregate together into
+    `doc_path`: the shared name is given as each study's experiment (no 'appears in more than
+    one study' error), and docs/regularizers.md is not planned."""
+    work = copy_workflow(tmp_path / "wf")
+    preset = tiny_preset()
+    base = preset["study"]["quoted"]["base"]
+    preset["study"] = {name: {"seeds": [0], "base": {**base, "grid": grid}, "variants": [{"regularizer": "none"}]}
+                       for name, grid in (("sparse", [5, 5]), ("dense", [7, 7]))}
+    preset.update(doc_studies=["sparse", "dense"], doc_path="docs/claims.md")
+    (work / "tiny.yaml").write_text(yaml.safe_dump(preset))
+    outputs = planned_outputs(work, "tiny.yaml", "docs/claims.md")
+    assert "docs/claims.md" in outputs and "docs/regularizers.md" not in outputs
+    assert {"results/runs/sparse__convection_none_fp32/seed0/run.h5",
+            "results/runs/dense__convection_none_fp32/seed0/run.h5"} <= outputs

@@ -115,6 +115,7 @@ def summarize(runs: dict[str, list[tuple[str, str]]], variants: dict[str, dict])
         row = {
             "variant": name,
             **{k: settings.get(k, "") for k in GROUP_KEYS},
+            "grid": "x".join(str(n) for n in settings["grid"]),
             "lambda": settings.get("lambda", 0.0),
             "n_seeds": len(pairs),
         }
@@ -367,6 +368,27 @@ def _fix_verdict(unregularized: dict, regularized: list[dict]) -> str:
     return "does not hold here: the regularized runs overfit too"
 
 
+def _points(row) -> int:
+    """The variant's domain collocation points, from its grid "NXxNT" (0 for a row without one)."""
+    nx, _, nt = str(row.get("grid", "")).partition("x")
+    return int(nx) * int(nt) if nx.isdigit() and nt.isdigit() else 0
+
+
+def _density_verdict(sparse: dict, denser: list[dict]) -> str:
+    """Do more collocation points alone avoid the failure mode (Fig. 3: 12x12 fails, 101x101
+    succeeds)? The fewest-point unregularized variant must fail; a denser one must succeed."""
+    if not _fails(sparse):
+        return (f"not decided: the sparse grid {sparse['grid']} is not a failure mode here "
+                f"({sparse['classification']})")
+    outcomes = "; ".join(f"{r['grid']}: {r['classification']}, rMAE {_fmt(r['rmae_median'])}" for r in denser)
+    head = f"{sparse['grid']} overfits ({_seeds(sparse, 'overfit')}), "
+    if any(_success(r) for r in denser):
+        return f"holds: {head}denser solved in most seeds ({outcomes})"
+    if any(not _fails(r) for r in denser):
+        return f"partly: {head}no failure mode on a denser grid, but none solves most of its seeds ({outcomes})"
+    return f"does not hold here: {head}the denser grids overfit too ({outcomes})"
+
+
 def _precision_verdict(r32: dict, r64: dict, factor: float = 10.0) -> str:
     """Observed when the FP32 and FP64 median rMAEs differ by more than ``factor``.
 
@@ -392,7 +414,7 @@ def _precision_verdict(r32: dict, r64: dict, factor: float = 10.0) -> str:
 # The paper's figure behind each claim, for the equation it shows (PAPER.md); another
 # equation's evidence is ours only.
 PAPER_FIGURE = {"fix_fp32": ("convection", "Fig. 1"), "fix_fp64": ("wave", "Fig. 3"),
-                "regularizers": ("convection", "Fig. 6")}
+                "density": ("wave", "Fig. 3"), "regularizers": ("convection", "Fig. 6")}
 
 
 def _cite(claim: str, pde: str) -> str:
@@ -568,13 +590,20 @@ def claims(rows: list[dict], selected: list[dict]) -> list[tuple[str, str, str]]
             out.append((f"{pde}: (ii) each regularizer removes the overfitting (test/train){_cite('fix_fp32', pde)}",
                         verdict, "; ".join(f"{_label(r)}: overfit {_seeds(r, 'overfit')}, median test/train "
                                            f"{_fmt(r['test_train_ratio_median'])}" for r in every)))
-        none64 = _find(rows, pde=pde, regularizer="none", precision="fp64")
+        # unregularized FP64 on several grids: the fewest points are Fig. 3's sparse case
+        none64 = sorted(_find(rows, pde=pde, regularizer="none", precision="fp64"), key=_points)
         reg64 = [r for r in chosen if r["pde"] == pde and r["precision"] == "fp64"]
         if none64 and reg64:
+            same = [r for r in reg64 if r.get("grid") == none64[0].get("grid")] or reg64
             out.append((f"{pde}: FP64 with few points fails without regularization and succeeds with it"
                         f"{_cite('fix_fp64', pde)}",
-                        _fix_verdict(none64[0], reg64),
-                        "; ".join([describe(none64[0])] + [describe(r) for r in reg64])))
+                        _fix_verdict(none64[0], same),
+                        "; ".join([describe(none64[0])] + [describe(r) for r in same])))
+        if len({_points(r) for r in none64}) > 1:
+            denser = [r for r in none64 if _points(r) > _points(none64[0])]
+            out.append((f"{pde}: more collocation points alone avoid the failure mode, FP64 unregularized "
+                        f"({none64[0]['grid']} vs {', '.join(r['grid'] for r in denser)}){_cite('density', pde)}",
+                        _density_verdict(none64[0], denser), "; ".join(describe(r) for r in none64)))
         for r32 in reg32:
             twin = _find(rows, pde=pde, regularizer=r32["regularizer"], double_form=r32["double_form"],
                          precision="fp64", **{"lambda": r32["lambda"]})

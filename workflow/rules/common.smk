@@ -3,6 +3,7 @@
 # run `pinnfail` through workflow/scripts/pinnfail_cli.py with an argument list (no shell).
 import json
 import os
+import shlex
 
 import yaml
 
@@ -69,6 +70,12 @@ for _figure, _roles in PANELS.items():
     if not _roles:
         raise WorkflowError(f"figures.panels.{_figure}: every panel is null; give at least one experiment")
 FIGURES = sorted(PANELS)
+# The document the `doc_studies` regenerate together, and the command that does it (naming the
+# --configfile files of this invocation, e.g. a preset).
+DOC = config.get("doc_path", "docs/regularizers.md")
+DOC_COMMAND = shlex.join(["snakemake", "--cores", "2",
+                          *(["--configfile", *map(os.path.relpath, map(str, workflow.overwrite_configfiles)), "--"]
+                            if workflow.overwrite_configfiles else []), DOC])
 BATCH = config.get("batch_seeds", False)
 CLUSTER = config.get("cluster") or {}
 # The training jobs' GPU guard (`pinnfail train --require-gpu`), set in the environment rather
@@ -253,12 +260,16 @@ def final_inputs(study):
 
 
 def _variant_flags(studies, plans):
+    """--variant and --settings flags of the studies' variants; a variant name that several
+    studies share (e.g. wave_none_fp64 on two grids) is given as its experiment, STUDY__VARIANT."""
+    found = [(study, variant, runs) for study in studies for variant, runs in study_pairs(study, plans.get(study)).items()]
+    shared = {v for _, v, _ in found if sum(v == w for _, w, _ in found) > 1}
     pairs, settings = {}, {}
-    for study in studies:
-        for variant, runs in study_pairs(study, plans.get(study)).items():
-            if variant in pairs:
-                raise WorkflowError(f"doc_studies: variant {variant!r} appears in more than one study")
-            pairs[variant], settings[variant] = runs, EXPERIMENTS[f"{study}__{variant}"]
+    for study, variant, runs in found:
+        if variant in shared and staged(study):  # its continued runs are named by the bare variant
+            raise WorkflowError(f"doc_studies: variant {variant!r} appears in more than one study")
+        name = f"{study}__{variant}" if variant in shared else variant
+        pairs[name], settings[name] = runs, EXPERIMENTS[f"{study}__{variant}"]
     variants = [f"--variant={variant}=" + ",".join(f"{r}:{e}" for r, e in runs) for variant, runs in pairs.items()]
     return [*variants, f"--settings={json.dumps(settings, sort_keys=True)}"]
 
@@ -414,7 +425,8 @@ def _published():
         if unknown:
             raise WorkflowError(f"figures.publish.figures: unknown figure(s) {unknown}; defined: {FIGURES}")
         for figure in spec["figures"]:  # one rule each: a figure is published once its runs are
-            found[f"publish_figure_{figure}"] = (spec["to"], [f"results/figures/{figure}.{k}" for k in ("png", "pdf")])
+            found[f"publish_figure_{figure}"] = (spec["to"], [f"results/figures/{figure}.{k}"  # + its caption
+                                                              for k in ("png", "pdf", "rst")])
     copies = {}
     for name, (folder, products) in found.items():
         for product in products:

@@ -60,9 +60,9 @@ if config.get("doc_studies"):
         input:
             [final_inputs(_study) for _study in config["doc_studies"]],
         output:
-            "docs/regularizers.md",
+            DOC,
         params:
-            argv=lambda wc: study_argv(config["doc_studies"], "--command=snakemake --cores 2 docs/regularizers.md"),
+            argv=lambda wc: study_argv(config["doc_studies"], f"--command={DOC_COMMAND}"),
             outputs=output_flags("doc"),
             code=CODE["study"],
         conda:
