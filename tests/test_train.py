@@ -26,7 +26,21 @@ def test_stop_rule():
     assert stop_reason([1.0, 0.5], 200, False, 0, tol, 1000) is None  # stop rule disabled
 
 
-def test_run_stops_by_rule_and_records_history(tmp_path, tiny):
+def test_run_stops_by_rule_and_records_history(tmp_path, monkeypatch, tiny):
+    from pinnfail import io
+    from pinnfail import train as training
+
+    # git_revision is read when training starts: a checkout moved on while a run is going (a long
+    # study beside development) does not relabel the run
+    tree = {"revision": "started-here"}
+    monkeypatch.setattr(io, "git_revision", lambda: tree["revision"])
+    write_run = training.write_run
+
+    def moved_then_written(*args):
+        tree["revision"] = "moved-on"
+        write_run(*args)
+
+    monkeypatch.setattr(training, "write_run", moved_then_written)
     out = tmp_path / "run.h5"
     members = train(tiny(max_iters=5000, stop_window=10, precision="fp32"), [0], [out], progress=False)
     assert members[0].stop_reason == "converged"
@@ -38,6 +52,7 @@ def test_run_stops_by_rule_and_records_history(tmp_path, tiny):
         assert f.attrs["n_points"] == 30 + 7 + 5
         for key in ("package_versions", "git_revision", "device", "wall_time_s"):
             assert key in f.attrs
+        assert f.attrs["git_revision"] == "started-here"
     assert cfg["max_iters"] == 5000
     assert h["iteration"][-1] < 5000 and np.all(np.diff(h["iteration"]) == 10)
     assert np.all(np.diff(h["wall_time"]) >= 0) and np.all(np.diff(h["fevals"]) >= 10)
@@ -332,3 +347,4 @@ def test_stop_tolerance_zero_stops_only_at_a_standstill():
     assert stop_reason(moving, 200, False, lag=1, tol=0.0, max_iters=1000) is None
     assert stop_reason([1.0, 0.5, 0.5], 200, False, lag=1, tol=0.0, max_iters=1000) == "converged"
     assert stop_reason(moving, 200, False, lag=1, tol=3.45e-4, max_iters=1000) == "converged"  # the paper's rule
+

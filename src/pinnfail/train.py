@@ -83,6 +83,7 @@ class Member:
     wall_time: float = 0.0
     stop_reason: str | None = None
     resumed_from: int = 0
+    revision: str = ""  # the source tree's git revision when training started (io.git_revision)
 
     @property
     def seed(self) -> int:
@@ -137,6 +138,7 @@ def write_run(m: Member, problem: Problem, carry: Carry) -> None:
     hist = m.history.arrays()
     attrs = io.provenance(m.config, m.wall_time)
     attrs.update({
+        "git_revision": m.revision or attrs["git_revision"],  # the code that ran, not the tree at the end
         "stop_reason": m.stop_reason,
         "iterations": int(carry.iteration),
         "fevals": int(carry.fevals),
@@ -172,9 +174,10 @@ def train(
         raise ValueError(f"train: as many outputs and lambdas as seeds are required "
                          f"(got {len(seeds)} seeds, {len(outs)} outputs, {len(lambdas)} lambdas)")
     checkpoints = checkpoints or [f"{o}.ckpt.h5" for o in outs]
+    revision = io.git_revision()
     members = [
         Member(config=run_config({**config, "seed": s, "lambda": lam}), out=Path(o), checkpoint=Path(c),
-               history=History())
+               history=History(), revision=revision)
         for s, lam, o, c in zip(seeds, lambdas, outs, checkpoints)
     ]
     problem = Problem.from_config(config)

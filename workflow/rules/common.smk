@@ -408,7 +408,7 @@ def files_of(runs):
 
 
 def _published():
-    """{rule name: (folder, products)}: every `publish:` setting (a study's, table1's, the
+    """{publishing rule's name: (folder, products)}: every `publish:` setting (a study's, table1's, the
     figures'), the products it copies into a folder where they are committed."""
     found = {}
     for study in STUDIES:
@@ -424,7 +424,7 @@ def _published():
         unknown = [f for f in spec["figures"] if f not in PANELS]
         if unknown:
             raise WorkflowError(f"figures.publish.figures: unknown figure(s) {unknown}; defined: {FIGURES}")
-        for figure in spec["figures"]:  # one rule each: a figure is published once its runs are
+        for figure in spec["figures"]:  # one job each: a figure is published once its runs are
             found[f"publish_figure_{figure}"] = (spec["to"], [f"results/figures/{figure}.{k}"  # + its caption
                                                               for k in ("png", "pdf", "rst")])
     copies = {}
