@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from pinnfail import figures
 from pinnfail.cli import build_parser
 from pinnfail.evaluate import evaluate, write_evaluation
-from pinnfail.figures.residual_slice import slice_at, time_slice
+from pinnfail.figures.residual_slice import slice_at, time_profile, time_slice
 from pinnfail.reference import compute_reference, write_reference
 from pinnfail.train import train
 
@@ -146,6 +146,14 @@ def test_slice_is_read_from_the_evaluation_at_the_nearest_stored_time():
     t, xs, r = slice_at(case, 0.5)
     assert t == 0.45 and xs is x and np.array_equal(r, 2 * x)  # |residual|
     assert slice_at(case, 0.9)[0] == 1.0
+
+
+def test_time_profile_is_the_median_over_x_of_the_residual_map():
+    t, x = np.linspace(0, 1, 4), np.linspace(0, 1, 5)
+    residual = -np.outer(10.0 ** -np.arange(4), [1, 2, 3, 4, 100])  # residual[i_t, j_x]
+    case = figures.Case("sparse", None, {"residual_t": t, "residual_x": x, "residual": residual}, {})
+    ts, profile = time_profile(case)
+    assert ts is t and np.allclose(profile, 3 * 10.0 ** -np.arange(4))  # |.|, robust to the outlier in x
 
 
 @pytest.mark.parametrize("name", sorted(figures.FIGURES))

@@ -49,6 +49,14 @@ def test_first_crossing_and_lambda_selection_ignore_the_reference():
     assert len(selected) == 1 and selected[0]["lambda"] == 1e-4 and selected[0]["rmae_median"] == 0.9
 
 
+def test_markdown_lists_the_selection_only_when_a_strength_was_selected():
+    rows = [row("none32", "none", 0.6, {"overfit": 3}), row("l2", "l2", 0.02, {"solved": 3}, lam=1e-5)]
+    with_sel = study.markdown(rows, study.select_lambda(rows), "T")
+    assert "Selected strength" in with_sel and "| convection | l2 | – | fp32 | 1e-05 |" in with_sel
+    without = study.markdown(rows[:1], study.select_lambda(rows[:1]), "T")
+    assert "| none32 | 3 |" in without and "Selected strength" not in without and "| pde |" not in without
+
+
 def row(variant, reg, rmae, classes, lam=0.0, form="", iters=math.nan, precision="fp32", pde="convection"):
     """A synthetic study row; ``classes`` maps class -> seeds (3 seeds in all)."""
     counts = {c: classes.get(c, 0) for c in CLASSES}

@@ -51,15 +51,21 @@ def test_cpu_preset_table1_is_read_from_committed_runs(tmp_path):
     assert outputs == {"results/table1.csv", "docs/results/cpu/table1/table1.csv"}
 
 
-def test_cpu_preset_fig5_drops_allen_cahn_and_reads_committed_runs(tmp_path):
+def test_cpu_preset_figures_and_claims_read_committed_runs(tmp_path):
     """The CPU preset's Fig. 5 sets config.yaml's Allen-Cahn panel to null: rebuilding the
-    published figure plans the three other references, the figure and its copy, nothing else."""
+    published figure plans the three other references, the figure and its copy, nothing else;
+    Fig. 3 and the claims document (docs/results/cpu/claims.md) train and evaluate nothing."""
     work = copy_workflow(tmp_path / "wf")
     (work / "docs").symlink_to(ROOT / "docs")
-    outputs = planned_outputs(work, "workflow/presets/cpu_evidence.yaml", "docs/results/cpu/figures/fig5.png",
-                              forceall=True)
+    preset = "workflow/presets/cpu_evidence.yaml"
+    outputs = planned_outputs(work, preset, "docs/results/cpu/figures/fig5.png", forceall=True)
     assert outputs == {"results/figures/fig5.png", "docs/results/cpu/figures/fig5.png",
                        *(f"data/reference/{pde}.h5" for pde in ("convection", "reaction", "wave"))}
+    outputs = planned_outputs(work, preset, "docs/results/cpu/figures/fig3.png", forceall=True)
+    assert outputs == {"results/figures/fig3.png", "docs/results/cpu/figures/fig3.png", "data/reference/wave.h5"}
+    outputs = planned_outputs(work, preset, "docs/results/cpu/claims.md", forceall=True)
+    assert "docs/results/cpu/claims.md" in outputs
+    assert not any(o.startswith("results/runs/") for o in outputs)  # no run trained or evaluated
 
 
 def test_doc_studies_sharing_a_variant_name_write_doc_path(tmp_path):

@@ -16,8 +16,9 @@ FIGURES = {
     "fig1": ("Fig. 1: exact solution, predictions, PDE residual maps with the collocation points, and train "
              "vs test loss, without and with a regularizer.",
              {"failure": {"overfit"}, "regularized": {"solved"}}),
-    "fig3": ("Fig. 3: predictions, errors, and the residual along a time slice with the collocation x "
-             "positions marked, for the few-point and dense-grid runs and the regularized run.",
+    "fig3": ("Fig. 3: predictions, errors, and the PDE residual along a time slice with the collocation x "
+             "positions marked and against t (median over x) with the collocation times marked, for the "
+             "few-point and dense-grid runs and the regularized run.",
              {"sparse": {"overfit"}, "dense": {"solved"}, "regularized": {"solved"}}),
     "fig4": ("Fig. 4: reference, predictions and train vs test losses of the runs below.",
              {"fp32": {"plateau", "not converged"}, "fp64": {"solved"}, "double": {"solved"}}),

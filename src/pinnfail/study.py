@@ -313,11 +313,12 @@ def markdown(rows: list[dict], selected: list[dict], title: str) -> str:
     for r in rows:
         lines.append("| " + " | ".join(_fmt(r.get(c[0], math.nan)) for c in cols) + " |")
     lines += ["", "Times to an rMAE threshold are medians over all seeds, a seed that never got there counting "
-              "as slowest ('–': more than half never did).", "",
-              "Selected strength per regularizer (lowest median test loss on fresh collocation "
-              "points, over the seeds of the sweep; the reference error is shown, not used):", "",
-              "| pde | regularizer | form | precision | lambda | test loss | rMAE | candidates |",
-              "|---|---|---|---|---|---|---|---|"]
+              "as slowest ('–': more than half never did)."]
+    if selected:  # a study without regularized variants has nothing to select
+        lines += ["", "Selected strength per regularizer (lowest median test loss on fresh collocation "
+                  "points, over the seeds of the sweep; the reference error is shown, not used):", "",
+                  "| pde | regularizer | form | precision | lambda | test loss | rMAE | candidates |",
+                  "|---|---|---|---|---|---|---|---|"]
     for s in selected:
         lines.append(f"| {s['pde']} | {s['regularizer']} | {s['double_form'] or '–'} | {s['precision']} | "
                      f"{s['lambda']:.0e} | {_fmt(s['test_loss_median'])} | {_fmt(s['rmae_median'])} | "

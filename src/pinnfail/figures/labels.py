@@ -80,9 +80,11 @@ def pde_title(pde_name: str, params: Mapping[str, float] | None = None, sep: str
 
 
 def sci(value: float) -> str:
+    """Two significant digits, the exponent without padding: 2.7e-5, 1.5e3, 1.0e0."""
     if value is None or not np.isfinite(value):
         return str(value)
-    return f"{value:.1e}"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def details(config: dict) -> str:

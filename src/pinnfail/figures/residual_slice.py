@@ -37,6 +37,14 @@ def slice_at(case: Case, t: float) -> tuple[float, np.ndarray, np.ndarray]:
     return float(f["slice_t"][i]), f["slice_x"], np.abs(f["slice_residual"][i])
 
 
+def time_profile(case: Case) -> tuple[np.ndarray, np.ndarray]:
+    """(t, median over x of |residual|) from the evaluation's residual map
+    ``residual[i_t, j_x]``: a network that fits its residual only on the training
+    times shows dips there."""
+    f = case.fields
+    return f["residual_t"], np.median(np.abs(f["residual"]), axis=1)
+
+
 @figure("fig3", roles=("sparse", "dense", "regularized"))
 def fig3(runs: Mapping[str, Any], reference, png, pdf, style: Mapping[str, Any] | None = None) -> dict:
     """Fig. 3: wave (FP64) with few collocation points.
@@ -48,9 +56,12 @@ def fig3(runs: Mapping[str, Any], reference, png, pdf, style: Mapping[str, Any] 
     ``style["time_slice"]`` (by default moved to the sparse run's nearest
     training time, ``snap_time_slice``, so that the slice passes through its
     collocation points) on the evaluation's fine x line, for the three runs, with
-    the sparse run's collocation x positions as vertical lines. A run whose
+    the sparse run's collocation x positions as vertical lines (a run whose
     evaluation has no slice at that time is drawn at its nearest one, and its
-    legend entry says which.
+    legend entry says which); beside it the median over x of |PDE residual|
+    against t (the evaluation's residual map) with the sparse run's training
+    times as vertical lines: where an overfit network fits its residual only on
+    the lines of its grid, this is where it shows.
     """
     cases, ref = load("fig3", runs, reference)
     sparse = cases[0]
@@ -59,27 +70,34 @@ def fig3(runs: Mapping[str, Any], reference, png, pdf, style: Mapping[str, Any] 
         t_s, note = time_slice(style, sparse)
         pde = get_pde(ref.pde)
         lab, col = labels(cases, grid=True), pn.colors(cases)
-        fig = pn.new_figure(style, 5.2)
-        top, bottom = fig.subfigures(2, 1, height_ratios=[3.1, 1.5], hspace=0.02)
+        fig = pn.new_figure(style, 5.6)
+        top, bottom = fig.subfigures(2, 1, height_ratios=[3.1, 1.7], hspace=0.04)
         axes = pn.solutions_block(top, cases, ref, lab, col, style, pred_title="$u$, $\\hat u$")
         for ax in axes[0, 1:]:
             ax.axhline(t_s, color="k", lw=0.6, ls=":")
-        ax = bottom.subplots()
-        x_coll = np.unique(np.asarray(sparse.run.points["domain"][:, 0], dtype=np.float64))
-        for i, xc in enumerate(x_coll):
-            ax.axvline(xc, color="0.6", lw=0.6, ls=":", zorder=0,
-                       label=f"collocation $x$ of the {sparse.role} run" if i == 0 else None)
+        ax, ax_t = bottom.subplots(1, 2, sharey=True)
+        coll = np.asarray(sparse.run.points["domain"], dtype=np.float64)
+        for a, positions, what in ((ax, coll[:, 0], "$x$"), (ax_t, coll[:, 1], "$t$")):
+            for i, pos in enumerate(np.unique(positions)):
+                a.axvline(pos, color="0.6", lw=0.6, ls=":", zorder=0,
+                          label=f"collocation {what} of the {sparse.role} run" if i == 0 else None)
         for case in cases:
             t, x, r = slice_at(case, t_s)
             at = "" if math.isclose(t, t_s, rel_tol=0, abs_tol=1e-9) else f" (at $t = {t:.4g}$)"
             ax.semilogy(x, pn.positive(r), color=col[case.role], label=inline(lab[case.role]) + at)
+            ax_t.semilogy(*time_profile(case), color=col[case.role])
         ax.set_xlim(pde.x0, pde.x1)
+        ax_t.set_xlim(pde.t0, pde.t1)
         pn.style_x_axis(ax, ref.pde)
         ax.set_xlabel("$x$")
+        ax_t.set_xlabel("$t$")
         ax.set_ylabel("|residual|")
-        ax.set_title(f"|PDE residual| at $t = {t_s:.4g}${note}")
-        ax.legend(frameon=False, ncols=2, loc="best", labelspacing=0.25)
-        ax.grid(True, which="major", axis="y", alpha=0.3, lw=0.5)
+        ax.set_title(f"|PDE residual| along $x$ at $t = {t_s:.4g}${note}", loc="right")
+        ax_t.set_title("|PDE residual| against $t$ (median over $x$)")
+        ax.legend(frameon=False, loc="best", labelspacing=0.25)
+        ax_t.legend(frameon=False, loc="best")
+        for a in (ax, ax_t):
+            a.grid(True, which="major", axis="y", alpha=0.3, lw=0.5)
         pn.log_ticks(ax)
         fig.suptitle(f"{pde_title(ref.pde, ref.params)}, {sparse.config['precision'].upper()}: "
                      "few collocation points, many points, regularized")
