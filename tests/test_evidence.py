@@ -5,6 +5,7 @@ import json
 import h5py
 import pytest
 
+from pinnfail import evidence
 from pinnfail.cli import main
 
 
@@ -55,6 +56,14 @@ def test_convergence_figure_is_written(runs):
         argv += ["--run", f"double PINN={run}:{ev}"]
     assert main(argv) == 0
     assert (base / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (base / "c.pdf").stat().st_size > 1000
+
+
+def test_rmae_axis_spans_at_least_a_decade():
+    assert evidence.decade_limits(0.302, 0.308) == (0.1, 1.0)
+    assert evidence.decade_limits(1e-3, 0.5) == (1e-3, 0.5)  # already more than a decade: kept
+    assert evidence.decade_limits(0.1, 0.1) == (0.1, 1.0)  # one value on a power of ten
+    lo, hi = evidence.decade_limits(2e-3, 9e-3)
+    assert (lo, hi) == pytest.approx((1e-3, 1e-2))
 
 
 def test_bad_run_argument_is_one_line_error(runs, capsys):
