@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-
 from .io import Run, atomic_paths, read_metrics, write_text
 from .tables import csv_text
 
