@@ -232,6 +232,39 @@ def test_fig5_draws_a_subset_of_the_equations_in_registry_order(inputs, tmp_path
     assert not (tmp_path / "x.png").exists()
 
 
+def test_fig4_draws_a_subset_of_its_runs_in_role_order(inputs, tmp_path, monkeypatch):
+    """Fig. 4 without its double PINN run (a CPU preset: that run is a GPU's job): one
+    prediction column per run given, FP32 before FP64 whatever the order given, and a title
+    that names only what is compared."""
+    from pinnfail.figures import precision
+
+    runs, ref = inputs["fig4"]
+    columns, titles = [], []
+    block, render = precision.pn.solutions_block, precision.pn.render
+
+    def solutions_block(fig, cases, *a, **kw):
+        columns.append([c.role for c in cases])
+        return block(fig, cases, *a, **kw)
+
+    def titled(draw):
+        def wrapped(style):
+            fig = draw(style)
+            titles.append(fig.get_suptitle())
+            return fig
+        return wrapped
+
+    monkeypatch.setattr(precision.pn, "solutions_block", solutions_block)
+    monkeypatch.setattr(precision.pn, "render", lambda name, png, pdf, style, draw: render(name, png, pdf, style, titled(draw)))
+    figures.fig4({"fp64": runs["fp64"], "fp32": runs["fp32"]}, ref, tmp_path / "f.png", tmp_path / "f.pdf")
+    assert (tmp_path / "f.png").stat().st_size > 10_000
+    figures.fig4({"double": runs["double"]}, ref, tmp_path / "d.png", tmp_path / "d.pdf")
+    figures.fig4(runs, ref, tmp_path / "all.png", tmp_path / "all.pdf")
+    assert columns == [["fp32", "fp64"], ["double"], ["fp32", "fp64", "double"]]
+    assert [t.rsplit(": ", 1)[1] for t in titles] == ["precision", "regularization", "precision and regularization"]
+    with pytest.raises(ValueError, match="no runs"):
+        figures.fig4({}, ref, tmp_path / "x.png", tmp_path / "x.pdf")
+
+
 def test_failure_while_saving_leaves_nothing_behind(inputs, tmp_path, monkeypatch):
     runs, ref = inputs["fig1"]
     old = tmp_path / "old"

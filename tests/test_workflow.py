@@ -321,6 +321,8 @@ BAD_CONFIGS = [
     (lambda c: c["figures"].update(seed=7), "experiment 'conv_none_fp32' (figures.panels.fig1.failure) has no seed 7"),
     (lambda c: c["figures"]["panels"].update(fig5=dict.fromkeys(c["figures"]["panels"]["fig5"])),
      "figures.panels.fig5: every panel is null"),
+    (lambda c: c["figures"]["panels"].update(fig4=dict.fromkeys(c["figures"]["panels"]["fig4"])),
+     "figures.panels.fig4: every panel is null"),
     (lambda c: c["figures"].update(publish={"to": "docs/x", "figures": ["fig5", "fig9"]}),
      "figures.publish.figures: unknown figure(s) ['fig9']"),
     (lambda c: [c["study"][s].update(publish="docs/same") for s in ("regularizers_quick", "precision_quick")],

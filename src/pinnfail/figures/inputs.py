@@ -153,10 +153,10 @@ def check_against_reference(figure: str, case: Case, ref: io.Reference) -> None:
 
 
 def load(figure: str, runs, reference) -> tuple[list[Case], Any]:
-    """Cases in the figure's role order and the reference, all checked."""
+    """Cases of the roles given, in the figure's role order, and the reference, all checked."""
     check_roles(figure, runs)
     ref = read_reference(figure, "reference", reference)
-    cases = [read_case(figure, role, runs[role]) for role in ROLES[figure]]
+    cases = [read_case(figure, role, runs[role]) for role in given_roles(figure, runs)]
     for case in cases:
         check_against_reference(figure, case, ref)
     return cases, ref
