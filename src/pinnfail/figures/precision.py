@@ -28,9 +28,9 @@ def fig4(runs: Mapping[str, Any], reference, png, pdf, style: Mapping[str, Any] 
         ax = bottom.subplots()
         pn.loss_panel(ax, cases, lab, col, "train (solid) and test (dashed) loss")
         roles = {case.role for case in cases}
-        what = " and ".join(w for w, shown in (("precision", roles - {"double"}), ("regularization", "double" in roles))
-                            if shown)
-        fig.suptitle(f"{pde_title(ref.pde, ref.params)}: {what}")
+        compared = ["precision"] if roles & {"fp32", "fp64"} else []
+        compared += ["regularization"] if "double" in roles else []
+        fig.suptitle(f"{pde_title(ref.pde, ref.params)}: {' and '.join(compared)}")
         return fig
 
     return pn.render("fig4", png, pdf, style, draw)
