@@ -75,3 +75,54 @@ def test_gradient_through_the_jet_matches_nested_autodiff():
     slow = jax.jit(jax.grad(lambda f: loss(lambda p: jets.of_callable(lambda a, b: net.apply(p, a, b), x, t, 3), f)))(
         net.flat_init)
     np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-12 * float(jnp.max(jnp.abs(slow))))
+
+
+def test_names_indices_closure_and_shifts():
+    for key in jets.names(4):
+        assert jets.name(jets.index(key)) == key
+    with pytest.raises(KeyError):
+        jets.index("u_tx")  # x before t
+    assert jets.closure([(2, 1)]) == ((0, 0), (1, 0), (0, 1), (2, 0), (1, 1), (2, 1))
+    assert jets.ordered(["u_xx", "u", "u_t", "u"]) == ("u", "u_t", "u_xx")
+    assert jets.shifted(("u", "u_t", "u_xx"), "x") == ("u_x", "u_xt", "u_xxx")
+    jet = {name: jnp.float64(n) for n, name in enumerate(jets.names(3))}
+    assert jets.shift(jet, "t", ["u_xx"]) == {"u_xx": jet["u_xxt"]}
+
+
+def test_reads_records_what_a_function_reads():
+    assert jets.reads(lambda d: d["u_t"] - 0.1 * d["u_xx"] + d["u"] ** 3) == ("u", "u_t", "u_xx")
+    assert jets.reads(lambda d: jnp.sin(d["u_xt"])) == ("u_xt",)
+    with pytest.raises(KeyError):
+        jets.reads(lambda d: d["v_x"])
+
+
+def test_faa_di_bruno_merges_equal_partitions():
+    # d^3 f(h)/dx^3 = f''' h_x^3 + 3 f'' h_x h_xx + f' h_xxx: 3 terms for the 5 set partitions
+    assert jets.faa_di_bruno((3, 0)) == ((1, ((1, ((3, 0),)),)), (2, ((3, ((1, 0), (2, 0))),)),
+                                         (3, ((1, ((1, 0), (1, 0), (1, 0))),)))
+    for a in jets.multi_indices(4)[1:]:
+        bell = sum(c for _, terms in jets.faa_di_bruno(a) for c, _ in terms)
+        assert bell == [1, 1, 2, 5, 15][sum(a)]  # every set partition counted once
+
+
+@pytest.mark.parametrize("f", [jnp.tanh, jnp.sin])
+def test_closed_form_activation_derivatives(f):
+    z = jnp.linspace(-2.0, 2.0, 9, dtype=jnp.float64)
+    closed = jets.DERIVATIVES[f](z, 4)
+    g, auto = f, [f(z)]
+    for _ in range(4):
+        g = (lambda h: lambda v: jax.jvp(h, (v,), (jnp.ones_like(v),))[1])(g)
+        auto.append(g(z))
+    for k, (a, b) in enumerate(zip(closed, auto)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, err_msg=f"order {k}")
+
+
+def test_network_jet_of_named_entries():
+    """Asking for a few entries gives exactly those, equal to the full jet's."""
+    net = network("tanh")
+    x, t = random_points("allen_cahn", 16)
+    full = net.jet(net.flat_init, x, t, 3)
+    some = net.jet(net.flat_init, x, t, ["u_xxt", "u"])
+    assert list(some) == ["u_xxt", "u"]
+    for key in some:
+        np.testing.assert_allclose(some[key], full[key], rtol=1e-13, atol=1e-15)

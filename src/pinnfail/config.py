@@ -18,8 +18,9 @@ from .pdes import PDES, get_pde
 
 
 # Run settings that never change a run's result (when a checkpoint is written, whether the last
-# one is kept): runs differing only in them are the same run.
-NO_EFFECT_KEYS = ("checkpoint_every", "keep_checkpoint")
+# one is kept, the order of the objective's sums): runs differing only in them are the same run,
+# as runs on two devices are.
+NO_EFFECT_KEYS = ("checkpoint_every", "keep_checkpoint", "point_block")
 
 
 class ConfigError(ValueError):

@@ -16,7 +16,7 @@ from .reference import read_reference
 
 DEFAULT_THRESHOLDS = {"overfit_ratio": 100.0, "solved_rmae": 5e-2}
 # What a run is, by the paper's reading: only "overfit" is a failure mode.
-CLASSES = ("overfit", "not converged", "plateau", "solved")
+from .classes import CLASSES  # noqa: E402  (re-exported)
 
 
 def field_functions(config: dict, params):
@@ -34,7 +34,7 @@ def field_functions(config: dict, params):
     @jax.jit
     def residual(x, t):
         x, t = x.astype(dtype), t.astype(dtype)
-        return pde.residual(network.jet(flat, x, t, pde.order), x, t, pde_params)
+        return pde.residual(network.jet(flat, x, t, pde.reads), x, t, pde_params)
 
     return predict, residual
 

@@ -43,20 +43,25 @@ class MLP(nnx.Module):
         self.lo = nnx.Variable(jnp.array([pde.x0, pde.t0], dtype))
         self.hi = nnx.Variable(jnp.array([pde.x1, pde.t1], dtype))
 
-    def jet(self, x: jax.Array, t: jax.Array, order: int) -> jets.Jet:
-        """u and its partial derivatives up to ``order`` at the points (x, t)."""
+    def jet(self, x: jax.Array, t: jax.Array, want) -> jets.Jet:
+        """u and its partial derivatives at the points (x, t): every entry up to an order
+        (an int), or the named entries (an iterable of jet names). One pass carries the
+        channels asked for and the lower ones they are built from (``jets.closure``)."""
+        keys = jets.names(want) if isinstance(want, int) else list(want)
+        indices = jets.closure(jets.index(k) for k in keys)
         lo, hi = self.lo[...], self.hi[...]
         x, t = jnp.broadcast_arrays(jnp.asarray(x, lo.dtype), jnp.asarray(t, lo.dtype))
         shape = x.shape
         scale = 2 / (hi - lo)
         z = {(0, 0): (jnp.stack([x.ravel(), t.ravel()], -1) - lo) * scale - 1}
-        if order >= 1:  # d z / dx and d z / dt; higher input derivatives vanish
-            z[(1, 0)] = scale * jnp.array([1, 0], scale.dtype)
-            z[(0, 1)] = scale * jnp.array([0, 1], scale.dtype)
+        # d z / dx and d z / dt, the same at every point; higher input derivatives vanish
+        for ix, unit in (((1, 0), [1, 0]), ((0, 1), [0, 1])):
+            if ix in indices:
+                z[ix] = scale * jnp.array(unit, scale.dtype)
         for layer in self.layers[:-1]:
-            z = jets.activate(jets.linear(z, layer.kernel[...], layer.bias[...]), self.activation, order)
+            z = jets.activate(jets.linear(z, layer.kernel[...], layer.bias[...]), self.activation, indices)
         last = self.layers[-1]
-        return jets.as_jet(jets.linear(z, last.kernel[...], last.bias[...]), order, shape, lo.dtype)
+        return jets.as_jet(jets.linear(z, last.kernel[...], last.bias[...]), keys, shape)
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ class Network:
     """A network as a pure function of a flat parameter vector."""
 
     flat_init: jax.Array
-    jet: Callable  # (flat, x, t, order) -> Jet at the points (x, t), arrays of any shape
+    jet: Callable  # (flat, x, t, order or names) -> Jet at the points (x, t), arrays of any shape
     unravel: Callable
 
     def apply(self, flat: jax.Array, x, t) -> jax.Array:
@@ -81,8 +86,8 @@ def build_network(pde: PDE, config: dict, seed: int | None = None) -> Network:
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
     flat, unravel = ravel_pytree(params)
 
-    def jet(flat_params, x, t, order):
-        return nnx.merge(graphdef, unravel(flat_params), rest).jet(x, t, order)
+    def jet(flat_params, x, t, want):
+        return nnx.merge(graphdef, unravel(flat_params), rest).jet(x, t, want)
 
     return Network(flat, jet, unravel)
 

@@ -3,15 +3,17 @@
 A PDE holds its domain, its parameters (paper defaults, overridable), the
 interior residual, its initial/boundary conditions as residuals and, where one
 exists, the exact solution. The interior residual is a function of the jet of u
-at (x, t) (``jets``: "u", "u_t", "u_xx", ...; ``order`` says how far it reads),
-so the same definition serves the network (whose forward pass carries the jet),
-exact solutions (``residual_of``, by autodiff), training, evaluation and tests.
+at (x, t) (``jets``: "u", "u_t", "u_xx", ...), so the same definition serves the
+network (whose forward pass carries the jet), exact solutions (``residual_of``, by
+autodiff), training, evaluation and tests. Which entries a residual reads is
+found by calling it once (``reads``, ``jets.reads``): the network then carries
+exactly those channels, and nothing states them a second time.
 
 Each condition lives on a line: ``initial`` (t = t0, coordinate x) or
 ``boundary`` (coordinate t, both ends x0 and x1 at once, as periodic or
 two-sided Dirichlet conditions need). Its residual is a function of the line
-coordinate ``s`` and of ``u(x, t)``, which returns the jet (up to the
-condition's ``order``) at any points; a condition may return several
+coordinate ``s`` and of ``u(x, t)``, which returns the jet (the entries the
+condition reads, ``Condition.reads_of``) at any points; a condition may return several
 components per point, on the last axis. Everything broadcasts over points.
 
 The registry is the one list of equation names: schemas, tables and the
@@ -25,6 +27,7 @@ import importlib.util
 import re
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -39,12 +42,24 @@ class Condition:
 
     name: str
     line: str  # "initial": s is x at t = t0; "boundary": s is t at x = x0 and x1
-    residual: Callable  # (u, s, pde, params) -> residual; u(x, t) -> jet up to ``order``
-    order: int = 0  # highest derivative of u the residual reads
+    residual: Callable  # (u, s, pde, params) -> residual; u(x, t) -> the jet of u at (x, t)
+    order: int | None = None  # optional: the highest derivative it may read (checked by ``reads_of``)
+
+    def reads_of(self, pde: "PDE") -> tuple[str, ...]:
+        """The jet entries the residual reads from ``u`` (found by calling it once)."""
+        return _checked(jets.reads(lambda d: self.residual(lambda x, t: d, jnp.ones((1,)), pde, pde.defaults)),
+                        self.order, f"{pde.name}.{self.name}")
 
     def residual_of(self, u: Callable, s, pde: "PDE", params):
         """The residual of an elementwise field ``u(x, t)`` (derivatives by autodiff)."""
-        return self.residual(lambda x, t: jets.of_callable(u, x, t, self.order), s, pde, params)
+        keys = self.reads_of(pde)
+        return self.residual(lambda x, t: jets.of_callable(u, x, t, keys), s, pde, params)
+
+
+def _checked(keys: tuple[str, ...], order: int | None, where: str) -> tuple[str, ...]:
+    if order is not None and jets.order_of(keys) > order:
+        raise ValueError(f"{where}: the residual reads {', '.join(keys)}, beyond its declared order {order}")
+    return keys
 
 
 @dataclass(frozen=True)
@@ -55,12 +70,18 @@ class PDE:
     t_domain: tuple[float, float]
     defaults: Mapping[str, float]
     residual: Callable  # (jet of u at (x, t), x, t, params) -> residual
-    order: int  # highest derivative the residual reads
     conditions: tuple[Condition, ...]
     initial: Callable  # u(x, t0) = initial(x, params)
     exact: Callable | None = None  # (x, t, params) -> array, broadcasting
     doc: str = ""
     default_grid: tuple[int, int] = (101, 101)  # reference grid (nx, nt)
+    order: int | None = None  # optional: the highest derivative the residual may read (checked)
+
+    @cached_property
+    def reads(self) -> tuple[str, ...]:
+        """The jet entries the interior residual reads, in jet order (found by calling it once)."""
+        one = jnp.ones((1,))
+        return _checked(jets.reads(lambda d: self.residual(d, one, one, self.defaults)), self.order, self.name)
 
     @property
     def x0(self) -> float:
@@ -95,7 +116,7 @@ class PDE:
 
     def residual_of(self, u: Callable, x, t, params):
         """The interior residual of an elementwise field ``u(x, t)`` (derivatives by autodiff)."""
-        return self.residual(jets.of_callable(u, x, t, self.order), x, t, params)
+        return self.residual(jets.of_callable(u, x, t, self.reads), x, t, params)
 
 
 def _convection_residual(d, x, t, p):
@@ -181,7 +202,6 @@ CONVECTION = PDE(
     t_domain=(0.0, 1.0),
     defaults={"beta": 50.0},
     residual=_convection_residual,
-    order=1,
     conditions=(
         Condition("initial", "initial", _initial),
         Condition("periodic", "boundary", _periodic),
@@ -199,7 +219,6 @@ REACTION = PDE(
     t_domain=(0.0, 1.0),
     defaults={"rho": 5.0},
     residual=_reaction_residual,
-    order=1,
     conditions=(
         Condition("initial", "initial", _initial),
         Condition("periodic", "boundary", _periodic),
@@ -217,10 +236,9 @@ WAVE = PDE(
     t_domain=(0.0, 1.0),
     defaults={"c": 2.0, "beta": 3.0},
     residual=_wave_residual,
-    order=2,
     conditions=(
         Condition("initial", "initial", _initial),
-        Condition("initial_velocity", "initial", _wave_initial_velocity, order=1),
+        Condition("initial_velocity", "initial", _wave_initial_velocity),
         Condition("dirichlet", "boundary", _wave_dirichlet),
     ),
     exact=_wave_exact,
@@ -236,11 +254,10 @@ ALLEN_CAHN = PDE(
     t_domain=(0.0, 1.0),
     defaults={"diffusion": 1e-4, "reaction": 5.0},
     residual=_allen_cahn_residual,
-    order=2,
     conditions=(
         Condition("initial", "initial", _initial),
         Condition("periodic", "boundary", _periodic),
-        Condition("periodic_ux", "boundary", _periodic_ux, order=1),
+        Condition("periodic_ux", "boundary", _periodic_ux),
     ),
     exact=None,
     doc="u_t - d u_xx + k (u^3 - u) = 0, u(x,0) = x^2 cos(pi x), periodic in u and u_x",

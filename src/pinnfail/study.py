@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from .config import ConfigError, run_config
-from .evaluate import CLASSES
+from .classes import CLASSES
 from .io import Run, format_number, read_metrics, write_text
 from .tables import CLASS_COUNTS, classification_summary, csv_text
 

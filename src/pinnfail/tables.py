@@ -7,7 +7,7 @@ from importlib import resources
 
 import numpy as np
 
-from .evaluate import CLASSES
+from .classes import CLASSES
 from .io import format_number as _fmt
 from .io import read_metrics, write_text
 from .pdes import PDES
