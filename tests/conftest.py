@@ -36,7 +36,7 @@ if _SET_FAST_COMPILE:
     os.environ[FAST_COMPILE] = "1"
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # the workers may share one GPU
 
-import pinnfail  # noqa: E402,F401  (enables x64; reads PINNFAIL_JAX_CACHE)
+import pinnfail._jax  # noqa: E402,F401  (enables x64; reads PINNFAIL_JAX_CACHE)
 from pinnfail.config import run_config  # noqa: E402
 from pinnfail.evaluate import evaluate, write_evaluation  # noqa: E402
 from pinnfail.reference import compute_reference, write_reference  # noqa: E402

@@ -68,3 +68,15 @@ def test_a_study_that_continues_plateaus_plans_a_continued_twin_of_every_variant
         assert twin == {**base, "stop_tolerance": 0.0, "max_iters": 900}
         assert p.seeds[f"s__{name}"] == [0, 1] and p.seeds[f"s__{name}{CONTINUED}"] == []
     assert p.experiments["s__convection_none_fp32"]["log_every"] == 10  # run_defaults reach study runs
+
+
+def test_planning_imports_no_jax():
+    """A dry run and `pinnfail cost` plan from the config alone: no JAX import (seconds saved
+    on every snakemake call)."""
+    import subprocess
+    import sys
+
+    code = ("import pinnfail.plan, pinnfail.cluster, pinnfail.cli, pinnfail.config, pinnfail.ledger, sys; "
+            "from pinnfail.pdes import PDES; assert PDES['wave'].condition_names; "
+            "assert 'jax' not in sys.modules, sorted(m for m in sys.modules if m.startswith('jax'))")
+    subprocess.run([sys.executable, "-c", code], check=True)

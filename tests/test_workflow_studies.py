@@ -66,23 +66,19 @@ def test_cpu_preset_figures_and_claims_read_committed_runs(tmp_path):
     assert outputs == {"results/figures/fig3.png", "docs/results/cpu/figures/fig3.png", "data/reference/wave.h5"}
     outputs = planned_outputs(work, preset, "docs/results/cpu/figures/fig4.png", forceall=True)
     assert outputs == {"results/figures/fig4.png", "docs/results/cpu/figures/fig4.png", "data/reference/allen_cahn.h5"}
-    outputs = planned_outputs(work, preset, "docs/results/cpu/claims.md", forceall=True)
-    assert "docs/results/cpu/claims.md" in outputs
-    assert not any(o.startswith("results/runs/") for o in outputs)  # no run trained or evaluated
+    outputs = planned_outputs(work, preset, "docs/claims.md", forceall=True)
+    assert outputs == {"docs/claims.md"}  # the ledger reads the committed runs: nothing trained or evaluated
 
 
-def test_doc_studies_sharing_a_variant_name_write_doc_path(tmp_path):
-    """Two studies with the same variant on two grids (Fig. 3's densities) aggregate together into
-    `doc_path`: the shared name is given as each study's experiment (no 'appears in more than
-    one study' error), and docs/regularizers.md is not planned."""
+def test_studies_sharing_a_variant_name_aggregate_apart(tmp_path):
+    """Two studies with the same variant on two grids (Fig. 3's densities) train each its own
+    runs (no 'appears in more than one study' error)."""
     work = copy_workflow(tmp_path / "wf")
     preset = tiny_preset()
     base = preset["study"]["quoted"]["base"]
     preset["study"] = {name: {"seeds": [0], "base": {**base, "grid": grid}, "variants": [{"regularizer": "none"}]}
                        for name, grid in (("sparse", [5, 5]), ("dense", [7, 7]))}
-    preset.update(doc_studies=["sparse", "dense"], doc_path="docs/claims.md")
     (work / "tiny.yaml").write_text(yaml.safe_dump(preset))
-    outputs = planned_outputs(work, "tiny.yaml", "docs/claims.md")
-    assert "docs/claims.md" in outputs and "docs/regularizers.md" not in outputs
+    outputs = planned_outputs(work, "tiny.yaml", "results/studies/sparse/study.md", "results/studies/dense/study.md")
     assert {"results/runs/sparse__convection_none_fp32/seed0/run.h5",
             "results/runs/dense__convection_none_fp32/seed0/run.h5"} <= outputs

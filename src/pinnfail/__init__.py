@@ -1,22 +1,7 @@
 """pinnfail: reproducible PINN failure-mode experiments.
 
-Precision is a per-run setting: 64-bit types are enabled once here, and every
-array a run creates carries the run's dtype explicitly (float32 or float64).
-FP32 matrix products run at full precision everywhere (no TF32 on GPUs), so a
-run's numerics do not depend on the device.
-Set ``PINNFAIL_JAX_CACHE`` to a directory to cache compiled programs on disk
-across processes (off by default: concurrent jobs on a shared file system).
+Importing the package imports no JAX: the modules that compute (jets, model, losses, lbfgs,
+schedule, train, evaluate, reference, pdes, checkpoint) configure it when first imported
+(``pinnfail._jax``: x64 enabled, full-precision FP32 matrix products, ``PINNFAIL_JAX_CACHE``).
 """
-import os
-
-import jax
-
-jax.config.update("jax_enable_x64", True)
-# Full-precision FP32 matrix products on every backend (GPUs otherwise may use TF32).
-jax.config.update("jax_default_matmul_precision", "highest")
-_cache = os.environ.get("PINNFAIL_JAX_CACHE")
-if _cache:
-    jax.config.update("jax_compilation_cache_dir", _cache)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import h5py
+from . import _jax  # noqa: F401  (JAX's settings, before JAX is used)
 import jax.numpy as jnp
 import numpy as np
 

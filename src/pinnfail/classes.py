@@ -1,11 +1,12 @@
-"""The run classes, in the order a run is classified (``evaluate.classify`` decides them).
+"""The run classes (``evaluate.classify`` decides them; the first rule that applies wins):
 
-* ``overfit``: some loss term's test/train ratio is above ``overfit_ratio``: the paper's
-  failure mode, and the only one;
-* ``not converged``: the iteration cap ended the run with the objective still falling;
-* ``plateau``: the stop rule ended it at an rMAE of at least ``solved_rmae``;
-* ``solved``: rMAE below ``solved_rmae``.
+1. ``solved``: rMAE below ``solved_rmae`` (a right solution is no failure mode);
+2. ``overfit``: some loss term's test/train ratio above ``overfit_ratio``: the paper's failure
+   mode, and the only one;
+3. ``plateau``: the stop rule ended the run, or the objective no longer falls, at a high rMAE;
+4. ``not converged``: the iteration cap (or an interruption) ended it with the objective still
+   falling: the budget decided, not the method.
 
-No JAX here: tables, claims and the workflow read the classes without it.
+``CLASSES`` is their display order. No JAX here: tables, claims and the workflow read them.
 """
 CLASSES = ("overfit", "not converged", "plateau", "solved")

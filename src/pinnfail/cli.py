@@ -329,10 +329,7 @@ def _add_study_parser(sub) -> None:
     p.add_argument("--title", default="Regularizer study")
     p.add_argument("--csv", type=Path, help="write the study table as CSV")
     p.add_argument("--md", type=Path, help="write the study table as Markdown")
-    p.add_argument("--doc", type=Path, help="also write the claims document (docs/regularizers.md)")
     p.add_argument("--caption", type=Path, help="also write the report caption (rst) from the study table")
-    p.add_argument("--command", default="snakemake --cores 2 docs/regularizers.md",
-                   help="the command quoted in the document as the way to regenerate it")
     p.add_argument("--selection", type=Path, action="append", default=[],
                    help="a staged study's selection (`pinnfail study-select`): its strengths are used, not "
                         "recomputed from variants that now have more seeds (repeatable)")
@@ -437,11 +434,11 @@ def _cmd_study(args) -> None:
     from .captions import study_caption
     from .io import read_metrics, write_text
     from .study import (GROUP_KEYS, capped_markdown, confirmation_markdown, continuation_markdown,
-                        continuation_rows, document, markdown, select_lambda, summarize, write_csv)
+                        continuation_rows, markdown, select_lambda, summarize, write_csv)
 
     runs, variants = _study_runs(args)
-    if not (args.csv or args.md or args.doc or args.caption or args.figure):
-        raise ValueError("study: give at least one of --csv, --md, --doc, --caption, --figure")
+    if not (args.csv or args.md or args.caption or args.figure):
+        raise ValueError("study: give at least one of --csv, --md, --caption, --figure")
     rows = summarize(runs, variants)
     # staged studies' strengths as their selections chose them (on the sweep's seeds); the other
     # studies' from their rows
@@ -464,12 +461,30 @@ def _cmd_study(args) -> None:
         write_csv(args.csv, rows)
     if args.md:
         write_text(args.md, markdown(rows, selected, args.title) + extra)
-    if args.doc:
-        write_text(args.doc, document(rows, selected, args.title, args.command) + extra)
     if args.caption:
         write_text(args.caption, study_caption(rows, args.title))
     _study_figures(args, runs, rows, selected, [(v, seed, r, c) for v, seed, r, _, c, _ in continued])
     print(markdown(rows, selected, args.title) + extra)
+
+
+def _cmd_claims(args) -> None:
+    from .ledger import write
+
+    folders = [f for f in args.folders if f.is_dir()]
+    if not folders:
+        raise ValueError(f"claims: none of {', '.join(map(str, args.folders))} is a folder of committed runs")
+    text = write(folders, args.out, args.command)
+    print(text.split("## Evidence per claim")[0].rstrip())
+
+
+def _add_claims_parser(sub) -> None:
+    p = sub.add_parser("claims", help="the claims ledger (docs/claims.md): one verdict per claim of the paper "
+                                      "from the committed runs")
+    p.add_argument("folders", type=Path, nargs="+", help="folders of committed runs (as archive: names them)")
+    p.add_argument("--out", type=Path, required=True, help="the ledger to write (Markdown)")
+    p.add_argument("--command", default="snakemake --cores 2 docs/claims.md",
+                   help="the command quoted in the ledger as the way to regenerate it")
+    p.set_defaults(func=_cmd_claims)
 
 
 def _add_caption_parser(sub) -> None:
@@ -637,6 +652,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_figure_parser(sub)
     _add_study_parser(sub)
     _add_caption_parser(sub)
+    _add_claims_parser(sub)
     _add_evidence_parsers(sub)
     return parser
 

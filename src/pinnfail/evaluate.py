@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from . import _jax  # noqa: F401  (JAX's settings, before JAX is used)
 import jax
 import jax.numpy as jnp
 import numpy as np

@@ -27,6 +27,7 @@ from collections import Counter
 from functools import cache
 from typing import Callable, Iterable, Mapping
 
+from . import _jax  # noqa: F401  (JAX's settings, before JAX is used)
 import jax
 import jax.numpy as jnp
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from . import _jax  # noqa: F401  (JAX's settings, before JAX is used)
 import jax
 import jax.numpy as jnp
 import optax

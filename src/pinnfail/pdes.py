@@ -23,7 +23,9 @@ workflow derive theirs from it. A new equation is one ``PDE`` passed to
 """
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import math
 import re
 import sys
 from dataclasses import dataclass
@@ -31,9 +33,21 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Mapping
 
-import jax.numpy as jnp
 
-from . import jets
+class _Lazy:
+    """A module imported when first used: the registry (names, parameters, conditions) is read
+    by config, plan and the workflow without JAX; residuals and exact solutions import it."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr):
+        importlib.import_module("pinnfail._jax")  # JAX's settings first
+        return getattr(importlib.import_module(self._name), attr)
+
+
+jnp = _Lazy("jax.numpy")
+jets = _Lazy("pinnfail.jets")
 
 
 @dataclass(frozen=True)
@@ -193,7 +207,7 @@ def _allen_cahn_initial(x, p):
     return x**2 * jnp.cos(jnp.pi * x)
 
 
-TWO_PI = 2 * float(jnp.pi)
+TWO_PI = 2 * math.pi
 
 CONVECTION = PDE(
     name="convection",

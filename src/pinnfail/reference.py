@@ -15,6 +15,7 @@ import time
 from numbers import Integral, Real
 from pathlib import Path
 
+from . import _jax  # noqa: F401  (JAX's settings, before JAX is used)
 import jax.numpy as jnp
 import numpy as np
 

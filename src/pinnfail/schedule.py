@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable, NamedTuple, Sequence
 
+from . import _jax  # noqa: F401  (JAX's settings, before JAX is used)
 import jax
 import jax.numpy as jnp
 import optax

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from . import _jax  # noqa: F401  (JAX's settings, before JAX is used)
 import jax
 import jax.numpy as jnp
 import numpy as np

@@ -69,3 +69,24 @@ for _name, (_folder, _products) in PUBLISHED.items():
         localrule: True
         script:
             "../scripts/pinnfail_cli.py"
+
+
+if CLAIMS_FOLDERS:
+
+    rule claims:
+        input:
+            sorted(str(p) for folder in CLAIMS_FOLDERS for p in Path(folder).glob("*/seed*/*.h5")),
+        output:
+            CLAIMS_DOC,
+        params:
+            argv=pinnfail_argv("claims", *CLAIMS_FOLDERS, f"--command=snakemake --cores 2 {CLAIMS_DOC}"),
+            outputs=output_flags("out"),
+            code=CODE["claims"],
+        conda:
+            "../envs/pinnfail.yaml"
+        log:
+            "logs/claims.log",
+        localrule: True
+        script:
+            "../scripts/pinnfail_cli.py"
+

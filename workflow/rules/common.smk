@@ -4,6 +4,7 @@
 import json
 import os
 import shlex
+from pathlib import Path
 
 import yaml
 
@@ -40,6 +41,7 @@ STAGE_MODULES = {
     "figures": ("pinnfail.figures", "pinnfail.captions"),
     "study": ("pinnfail.study", "pinnfail.captions"),
     "evidence": ("pinnfail.evidence",),
+    "claims": ("pinnfail.ledger",),
 }
 CODE = {
     stage: code_hash(*modules, files=[module_file("pinnfail.cli"), *PDE_PLUGINS])
@@ -60,9 +62,6 @@ def _value(value):
 
 # Every experiment's validated run config (pinnfail.plan); study variants become <study>__<variant>.
 EXPERIMENTS, SEEDS, STUDIES = _check(plan, config)
-for _study in config.get("doc_studies", []):
-    if _study not in STUDIES:
-        raise WorkflowError(f"doc_studies: unknown study {_study!r}; defined: {sorted(STUDIES)}")
 # The figures' panels {figure: {role: experiment}}; a null role (fig5's equations) is left out.
 PANELS = {figure: {role: name for role, name in roles.items() if name is not None}
           for figure, roles in config["figures"]["panels"].items()}
@@ -70,12 +69,6 @@ for _figure, _roles in PANELS.items():
     if not _roles:
         raise WorkflowError(f"figures.panels.{_figure}: every panel is null; give at least one experiment")
 FIGURES = sorted(PANELS)
-# The document the `doc_studies` regenerate together, and the command that does it (naming the
-# --configfile files of this invocation, e.g. a preset).
-DOC = config.get("doc_path", "docs/regularizers.md")
-DOC_COMMAND = shlex.join(["snakemake", "--cores", "2",
-                          *(["--configfile", *map(os.path.relpath, map(str, workflow.overwrite_configfiles)), "--"]
-                            if workflow.overwrite_configfiles else []), DOC])
 BATCH = config.get("batch_seeds", False)
 CLUSTER = config.get("cluster") or {}
 # The training jobs' GPU guard (`pinnfail train --require-gpu`), set in the environment rather
@@ -112,6 +105,9 @@ def out_path(experiment, seed, kind="run"):
 # the current evaluation settings (pinnfail.plan.archived); a fresh clone retrains nothing
 # committed. Editing an experiment's settings trains it anew.
 ARCHIVE = list(config.get("archive") or [])
+# The claims ledger reads every committed run of the archive folders (pinnfail.ledger).
+CLAIMS_DOC = "docs/claims.md"
+CLAIMS_FOLDERS = sorted({str(p) for pattern in ARCHIVE for p in Path().glob(pattern) if p.is_dir()})
 _ARCHIVED = {}
 
 
@@ -267,7 +263,7 @@ def _variant_flags(studies, plans):
     pairs, settings = {}, {}
     for study, variant, runs in found:
         if variant in shared and staged(study):  # its continued runs are named by the bare variant
-            raise WorkflowError(f"doc_studies: variant {variant!r} appears in more than one study")
+            raise WorkflowError(f"study: variant {variant!r} appears in more than one study")
         name = f"{study}__{variant}" if variant in shared else variant
         pairs[name], settings[name] = runs, EXPERIMENTS[f"{study}__{variant}"]
     variants = [f"--variant={variant}=" + ",".join(f"{r}:{e}" for r, e in runs) for variant, runs in pairs.items()]
@@ -285,7 +281,7 @@ def study_argv(studies, *args):
     if plans:
         sweeps = {tuple(config["study"][study]["seeds"]) for study in plans}
         if len(sweeps) > 1:
-            raise WorkflowError(f"doc_studies: staged studies must share their sweep's seeds, got {sorted(sweeps)}")
+            raise WorkflowError(f"study: staged studies must share their sweep's seeds, got {sorted(sweeps)}")
         extra += ["--sweep-seeds", *sweeps.pop()]
     title = "; ".join(config["study"][study].get("title", study) for study in studies)
     return pinnfail_argv("study", *_variant_flags(studies, plans), *extra, f"--title={title}", *args)

@@ -1,6 +1,6 @@
 # Regularizer studies: one aggregate (CSV + Markdown) and the figures the study names (Fig. 1,
 # Fig. 6, convergence, drawn from its selection), each with its report caption written from the
-# same artifacts; the studies in `doc_studies` together regenerate docs/regularizers.md.
+# same artifacts; docs/claims.md (rule claims) reads their committed runs.
 for _study in STUDIES:
     if staged(_study):
         # After the sweep (the study's seeds): the strengths chosen by the lowest median test
@@ -53,22 +53,3 @@ for _study in STUDIES:
         script:
             "../scripts/pinnfail_cli.py"
 
-
-if config.get("doc_studies"):
-
-    rule regularizers_doc:
-        input:
-            [final_inputs(_study) for _study in config["doc_studies"]],
-        output:
-            DOC,
-        params:
-            argv=lambda wc: study_argv(config["doc_studies"], f"--command={DOC_COMMAND}"),
-            outputs=output_flags("doc"),
-            code=CODE["study"],
-        conda:
-            "../envs/pinnfail.yaml"
-        log:
-            "logs/study/regularizers_doc.log",
-        localrule: True
-        script:
-            "../scripts/pinnfail_cli.py"

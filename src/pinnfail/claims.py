@@ -1,0 +1,410 @@
+"""The paper's claims as a registry: each one small entry that says what it compares and how its
+verdict is decided from the committed variants (``records.Variant``).
+
+Rules shared by every entry (``decide``):
+
+* compared variants must have equal budgets (the same iteration cap and stop rule); where no
+  equal-budget set exists the verdict is *not decided: unequal budgets*;
+* at least ``MIN_SEEDS`` seeds per variant (3; 2 for Allen-Cahn, whose runs cost hours here);
+* among the sets that qualify, the longest budget, then the most seeds, decides; every other
+  matching variant is listed as *superseded*, never as a second verdict;
+* a claim whose premise is absent (a regularizer "removes" an overfitting that never happened)
+  is *not applicable*;
+* a regularizer's strength is the lambda with the lowest median test loss over the seeds every
+  candidate shares, never the reference error.
+
+Verdicts: ``holds``, ``does not hold``, ``not decided`` (with the measured reason) and
+``not applicable`` (the premise is absent).
+"""
+from __future__ import annotations
+
+import csv
+import io as _io
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Callable, Sequence
+
+from .records import Variant
+
+HOLDS, FAILS, UNDECIDED, NA = "holds", "does not hold", "not decided", "not applicable"
+MIN_SEEDS = {"allen_cahn": 2}
+DEFAULT_MIN_SEEDS = 3
+TABLE1 = {  # Table 1's setting per equation (the paper's points; double PINN FP64)
+    "convection": {"grid": [20, 20], "n_initial": 200, "n_boundary": 200},
+    "reaction": {"grid": [16, 16], "n_initial": 100, "n_boundary": 100},
+    "wave": {"grid": [12, 12], "n_initial": 100, "n_boundary": 100},
+    "allen_cahn": {"grid": [64, 64], "n_initial": 100, "n_boundary": 100},
+}
+SOLVED_RMAE = 5e-2
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str
+    reason: str
+    used: tuple[Variant, ...] = ()
+    superseded: tuple[Variant, ...] = ()
+    numbers: str = ""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim: ``decide(variants) -> Verdict`` reads only the variants it selects."""
+
+    id: str
+    paper: str  # where the paper makes it
+    statement: str
+    decide: Callable[[Sequence[Variant]], Verdict] = field(repr=False)
+
+
+# -- selecting variants -------------------------------------------------------------------------
+
+def matching(variants: Sequence[Variant], **match) -> list[Variant]:
+    """Variants whose config has every ``match`` value (lists compared as lists)."""
+    return [v for v in variants if all(_same(v.config.get(k), want) for k, want in match.items())]
+
+
+def _same(value, want) -> bool:
+    if isinstance(want, float) and isinstance(value, (int, float)):
+        return math.isclose(value, want, rel_tol=1e-9)
+    return list(value) == list(want) if isinstance(want, (list, tuple)) else value == want
+
+
+def enough_seeds(v: Variant) -> bool:
+    return len(v.seeds) >= MIN_SEEDS.get(v["pde"], DEFAULT_MIN_SEEDS)
+
+
+def strength(v: Variant) -> tuple:
+    """The order of evidence: the longest budget, then the most seeds."""
+    return (v.budget[0], len(v.seeds))
+
+
+def selected(candidates: Sequence[Variant]) -> tuple[Variant | None, int]:
+    """The lambda with the lowest median test loss over the seeds all candidates share (at one
+    budget: the longest that has any), and how many lambdas competed."""
+    if not candidates:
+        return None, 0
+    cap = max(v.budget for v in candidates)
+    pool = [v for v in candidates if v.budget == cap]
+    shared = set.intersection(*(set(v.seeds) for v in pool))
+
+    def loss(v: Variant) -> float:
+        values = sorted(float(r.get("test_loss")) for r in v.records if not shared or r.seed in shared)
+        return values[(len(values) - 1) // 2] if values else math.inf
+
+    return min(pool, key=lambda v: (loss(v), v["lambda"])), len(pool)
+
+
+def equal_budget_sets(groups: Sequence[Sequence[Variant]]) -> tuple[list[tuple[Variant, ...]], list[Variant]]:
+    """Every way to take one variant per group at one common budget, strongest first; and all
+    variants considered (for the superseded list)."""
+    everything = [v for g in groups for v in g]
+    budgets = sorted({v.budget for v in everything}, reverse=True)
+    sets = []
+    for b in budgets:
+        per = [[v for v in g if v.budget == b] for g in groups]
+        if all(per):
+            sets.append(tuple(max(p, key=lambda v: len(v.seeds)) for p in per))
+    sets.sort(key=lambda s: (min(strength(v) for v in s)), reverse=True)
+    return sets, everything
+
+
+def compare(groups: Sequence[Sequence[Variant]], judge: Callable[..., tuple[str, str]]) -> Verdict:
+    """The equal-budget, enough-seeds set that decides, judged by ``judge(*variants)``."""
+    if any(not g for g in groups):
+        return Verdict(UNDECIDED, "no committed run of " + ("every compared variant" if len(groups) > 1 else "it"))
+    sets, everything = equal_budget_sets(groups)
+    if not sets:
+        strongest = tuple(max(g, key=strength) for g in groups)
+        return Verdict(UNDECIDED, "unequal budgets: " + "; ".join(f"{v.label()}: {v.budget_text()}" for v in strongest),
+                       strongest, tuple(v for v in everything if v not in strongest))
+    good = [s for s in sets if all(enough_seeds(v) for v in s)]
+    used = good[0] if good else sets[0]
+    rest = tuple(v for v in everything if v not in used)
+    if not good:
+        return Verdict(UNDECIDED, "too few seeds: " + ", ".join(f"{v.label()} {len(v.seeds)}" for v in used), used, rest)
+    verdict, reason = judge(*used)
+    return Verdict(verdict, reason, used, rest)
+
+
+def summary(v: Variant) -> str:
+    lo, hi = v.spread("rmae")
+    return (f"{v.label()}: rMAE {v.median('rmae'):.2g} ({lo:.2g}..{hi:.2g}), "
+            f"test/train {v.median('max_term_test_train_ratio'):.3g}, {v.classes_text()}")
+
+
+def _family(variants, pde, precision, regularizer, form="residual", **setting) -> list[Variant]:
+    extra = {"double_form": form} if regularizer == "double" else {}
+    return matching(variants, pde=pde, precision=precision, regularizer=regularizer, **extra, **setting)
+
+
+def _at_selected(variants, pde, precision, regularizer, form="residual", **setting) -> list[Variant]:
+    """The selected strength of a regularizer at each budget where it was swept or run."""
+    fam = _family(variants, pde, precision, regularizer, form, **setting)
+    out = []
+    for budget in sorted({v.budget for v in fam}, reverse=True):
+        best, _ = selected([v for v in fam if v.budget == budget])
+        out.append(best)
+    return out
+
+
+# -- the judges ---------------------------------------------------------------------------------
+
+def _fails_fixed(unreg: Variant, reg: Variant) -> tuple[str, str]:
+    a, b = unreg.majority(), reg.majority()
+    if a == "overfit" and b == "solved":
+        return HOLDS, f"unregularized overfits ({unreg.classes_text()}), regularized solved ({reg.classes_text()})"
+    if a != "overfit":
+        return FAILS, f"the unregularized network does not overfit here ({unreg.classes_text()})"
+    return FAILS, f"the regularized network is not solved ({reg.classes_text()})"
+
+
+def fig1(variants):
+    setting = dict(grid=[20, 20], n_initial=200, n_boundary=200)
+    return compare([_family(variants, "convection", "fp32", "none", **setting),
+                    _at_selected(variants, "convection", "fp32", "double", **setting)], _fails_fixed)
+
+
+def fig3_sparse(variants):
+    setting = TABLE1["wave"]
+    return compare([_family(variants, "wave", "fp64", "none", **setting),
+                    _at_selected(variants, "wave", "fp64", "double", **setting)], _fails_fixed)
+
+
+def density(variants):
+    nones = _family(variants, "wave", "fp64", "none", n_initial=100, n_boundary=100)
+    grids = sorted({tuple(v["grid"]) for v in nones})
+    if len(grids) < 2:
+        return Verdict(UNDECIDED, "fewer than two grids committed")
+
+    def judge(sparse, *dense):
+        ok = sparse.majority() == "overfit" and all(d.majority() == "solved" for d in dense)
+        text = "; ".join(f"{'x'.join(map(str, d['grid']))}: {d.classes_text()}" for d in (sparse, *dense))
+        return (HOLDS if ok else FAILS), text
+
+    return compare([[v for v in nones if tuple(v["grid"]) == g] for g in grids], judge)
+
+
+def fig4_precision(variants):
+    """FP32 against FP64 given the same iterations: an FP32 run the rule stopped early is compared
+    with FP64 at the same iteration as well, but decides only when continued to FP64's budget."""
+    setting = TABLE1["allen_cahn"]
+    f32 = _family(variants, "allen_cahn", "fp32", "none", **setting)
+    f64 = _family(variants, "allen_cahn", "fp64", "none", **setting)
+    ran_out = [v for v in f32 if v.median("iterations") >= v.budget[0]]  # FP32 given its whole cap
+
+    def same_iterations(a, b):
+        return a.budget[0] == b.budget[0]
+
+    pairs = [(a, b) for a in ran_out for b in f64 if same_iterations(a, b) and enough_seeds(a) and enough_seeds(b)]
+    if pairs:
+        a, b = max(pairs, key=lambda p: (p[0].budget[0], len(p[0].seeds)))
+        ratio = a.median("rmae") / b.median("rmae")
+        verdict = HOLDS if ratio >= 10 and b.median("rmae") < a.median("rmae") else FAILS
+        rest = tuple(v for v in f32 + f64 if v not in (a, b))
+        return Verdict(verdict, f"at {b.budget[0]} iterations each: FP32 rMAE {a.median('rmae'):.2g}, "
+                       f"FP64 {b.median('rmae'):.2g} ({ratio:.3g}x)", (a, b), rest)
+    if not f32 or not f64:
+        return Verdict(UNDECIDED, "no committed run of both precisions")
+    a, b = max(f32, key=strength), max(f64, key=strength)
+    k = int(a.median("iterations"))
+    mid = lambda xs: sorted(xs)[(len(xs) - 1) // 2]  # noqa: E731
+    at64 = mid([r.at_iteration("test_total", k) for r in b.records])
+    at32 = mid([r.at_iteration("test_total", k) for r in a.records])
+    return Verdict(UNDECIDED, f"unequal budgets: FP32 stopped by the rule at {k} iterations (rMAE "
+                   f"{a.median('rmae'):.2g}), FP64 ran {b.budget[0]} (rMAE {b.median('rmae'):.2g}); at {k} "
+                   f"iterations the test loss was {at32:.3g} (FP32) and {at64:.3g} (FP64), both on the plateau",
+                   (a, b), tuple(v for v in f32 + f64 if v not in (a, b)))
+
+
+def fig4_late_rise(variants):
+    fam = _family(variants, "allen_cahn", "fp64", "none", **TABLE1["allen_cahn"])
+
+    def judge(v):
+        rises = []
+        for r in v.records:
+            test = [float(x) for x in r.history["test_total"]]
+            i = min(range(len(test)), key=test.__getitem__)
+            rises.append((test[-1] / test[i], int(r.history["iteration"][i])))
+        n = sum(f > 2 for f, _ in rises)
+        text = ", ".join(f"seed {r.seed}: final/min test loss {f:.3g} (min at {i})" for r, (f, i) in zip(v.records, rises))
+        return (HOLDS if 2 * n > len(rises) else FAILS), text
+
+    return compare([fam], judge)
+
+
+def fig4d(variants):
+    setting = TABLE1["allen_cahn"]
+    double = _at_selected(variants, "allen_cahn", "fp64", "double", **setting)
+    others = [_family(variants, "allen_cahn", p, "none", **setting) for p in ("fp32", "fp64")]
+
+    def judge(d, a, b):
+        best = min((d, a, b), key=lambda v: v.median("rmae"))
+        return (HOLDS if best is d else FAILS), "; ".join(summary(v) for v in (d, a, b))
+
+    return compare([double, *others], judge)
+
+
+def literature_rows() -> list[dict]:
+    text = resources.files("pinnfail").joinpath("data/table1_paper.csv").read_text()
+    return list(csv.DictReader(_io.StringIO(text)))
+
+
+def _paper_rmae(pde: str, source: str) -> list[tuple[str, float]]:
+    return [(r["method"], float(r["rmae_mean"])) for r in literature_rows() if r["equation"] == pde and r["source"] == source]
+
+
+def table1_row(pde):
+    def decide(variants):
+        cands = _family(variants, pde, "fp64", "double", **TABLE1[pde])
+        best, n = selected(cands) if cands else (None, 0)
+        paper = _paper_rmae(pde, "paper")
+
+        def judge(v):
+            chosen = f"lambda {v['lambda']:g} ({'selected by test loss among ' + str(n) if n > 1 else 'the only candidate'})"
+            return ((HOLDS if v.majority() == "solved" else FAILS),
+                    f"{chosen}; rMAE {v.median('rmae'):.2g} at this budget, the paper's {paper[0][1]:.2g} at 1e6 iterations")
+
+        return compare([[best] if best else []], judge) if best else Verdict(UNDECIDED, "no run: needs a GPU or a longer CPU part")
+    return decide
+
+
+def table1_tenfold(pde):
+    def decide(variants):
+        cands = _family(variants, pde, "fp64", "double", **TABLE1[pde])
+        best, _ = selected(cands) if cands else (None, 0)
+        lit = min(_paper_rmae(pde, "literature"), key=lambda m: m[1])
+        if best is None:
+            return Verdict(UNDECIDED, f"no run (best literature row {lit[0]} {lit[1]:.2g})")
+
+        def judge(v):
+            ratio = lit[1] / v.median("rmae")
+            return ((HOLDS if ratio >= 10 else FAILS),
+                    f"median rMAE {v.median('rmae'):.2g} against {lit[0]}'s {lit[1]:.2g}: {ratio:.3g}x better at this budget")
+
+        return compare([[best]], judge)
+    return decide
+
+
+REGULARIZERS = (("l2", "residual"), ("l1", "residual"), ("double", "residual"))
+FIG6 = dict(grid=[20, 20], n_initial=200, n_boundary=200)
+
+
+def _fig6_groups(variants, pde="convection", precision="fp32", setting=FIG6):
+    return [_family(variants, pde, precision, "none", **setting)] + [
+        _at_selected(variants, pde, precision, reg, form, **setting) for reg, form in REGULARIZERS]
+
+
+def removes(pde, precision, setting):
+    def decide(variants):
+        def judge(unreg, *regs):
+            if unreg.majority() != "overfit":
+                return NA, f"the unregularized network does not overfit ({unreg.classes_text()}): nothing to remove"
+            ok = all(r.majority() != "overfit" for r in regs)
+            return (HOLDS if ok else FAILS), "; ".join(f"{r.label()}: {r.classes_text()}" for r in regs)
+        return compare(_fig6_groups(variants, pde, precision, setting), judge)
+    return decide
+
+
+def double_lowest(variants):
+    def judge(_, *regs):
+        best = min(regs, key=lambda r: r.median("rmae"))
+        return (HOLDS if best["regularizer"] == "double" else FAILS), ", ".join(
+            f"{r['regularizer']} {r.median('rmae'):.2g}" for r in regs)
+    return compare(_fig6_groups(variants), judge)
+
+
+def double_fastest(unit: int):
+    def decide(variants):
+        def judge(_, *regs):
+            times = {r["regularizer"]: r.to_threshold(1e-2)[unit] for r in regs}
+            fastest = min(times, key=times.get)
+            what = ("iterations", "seconds")[unit]
+            text = ", ".join(f"{k} {v:.4g}" if math.isfinite(v) else f"{k} never (median)" for k, v in times.items())
+            return (HOLDS if fastest == "double" and math.isfinite(times["double"]) else FAILS), f"median {what} to rMAE 1e-2: {text}"
+        return compare(_fig6_groups(variants), judge)
+    return decide
+
+
+def l1_worst(variants):
+    def judge(_, *regs):
+        worst = max(regs, key=lambda r: r.median("rmae"))
+        l1 = next(r for r in regs if r["regularizer"] == "l1")
+        return (HOLDS if worst is l1 else FAILS), (", ".join(f"{r['regularizer']} rMAE {r.median('rmae'):.2g}, "
+                                                            f"{r.seeds_below(1e-2)}/{len(r.seeds)} seeds below 1e-2" for r in regs))
+    return compare(_fig6_groups(variants), judge)
+
+
+def double_forms(variants):
+    def judge(res, loss):
+        ok = res.majority() == "solved" and loss.majority() != "solved"
+        return (HOLDS if ok else FAILS), f"residual form: {res.classes_text()}; loss form: {loss.classes_text()}"
+    return compare([_at_selected(variants, "convection", "fp32", "double", "residual", **FIG6),
+                    _at_selected(variants, "convection", "fp32", "double", "loss", **FIG6)], judge)
+
+
+def fp64_alone(pde):
+    def decide(variants):
+        def judge(v):
+            return (HOLDS if v.majority() == "overfit" else FAILS), summary(v)
+        return compare([_family(variants, pde, "fp64", "none", **TABLE1[pde])], judge)
+    return decide
+
+
+def fewer_points(variants):
+    sparse = _at_selected(variants, "wave", "fp64", "double", **TABLE1["wave"])
+    nones = _family(variants, "wave", "fp64", "none", n_initial=100, n_boundary=100)
+    densest = max((tuple(v["grid"]) for v in nones), default=None, key=lambda g: g[0] * g[1])
+    dense = [v for v in nones if tuple(v["grid"]) == densest]
+
+    def judge(d, n):
+        ok = d.majority() == "solved" and d.median("rmae") <= 2 * n.median("rmae")
+        return (HOLDS if ok else FAILS), f"{summary(d)}; {summary(n)}"
+    return compare([sparse, dense], judge)
+
+
+def collocation_signature(variants):
+    return Verdict(UNDECIDED, "not measured: the residual at the training points against midway between them is "
+                   "not yet a number in eval.h5 (Fig. 3's residual slice shows it along t only)")
+
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim("fig1", "Fig. 1", "Convection FP32: the unregularized PINN overfits its collocation points; double PINN "
+          "solves the same problem", fig1),
+    Claim("fig3_sparse", "Fig. 3", "Wave FP64 on the sparse grid: fails without regularization, solved with double PINN",
+          fig3_sparse),
+    Claim("density", "Fig. 3", "Wave FP64 unregularized: more collocation points alone avoid the failure mode", density),
+    Claim("fig4_precision", "Fig. 4(a, b)", "Allen-Cahn unregularized: FP64 leaves the plateau FP32 stays on, given the "
+          "same iterations", fig4_precision),
+    Claim("fig4_late_rise", "Fig. 4(b)", "Allen-Cahn FP64 unregularized: good, with a late rise of the test loss",
+          fig4_late_rise),
+    Claim("fig4d", "Fig. 4(d)", "Allen-Cahn: FP64 and double PINN together give the best solution", fig4d),
+    *(Claim(f"table1_{p}", "Table 1", f"{p}: double PINN FP64 solves it (Table 1's row)", table1_row(p)) for p in TABLE1),
+    *(Claim(f"table1_tenfold_{p}", "Table 1", f"{p}: double PINN FP64 at least 10x better than the best literature row",
+            table1_tenfold(p)) for p in TABLE1),
+    Claim("fig6_removes", "Fig. 6", "Convection FP32: L2, L1 and double PINN each remove the overfitting",
+          removes("convection", "fp32", FIG6)),
+    Claim("removes_reaction", "Sec. 4", "Reaction FP32: each regularizer removes the overfitting",
+          removes("reaction", "fp32", dict(n_initial=100, n_boundary=100))),
+    Claim("fig6_double_lowest", "Fig. 6", "Convection FP32: double PINN ends with the lowest error", double_lowest),
+    Claim("fig6_double_fastest_iterations", "Fig. 6", "Convection FP32: double PINN converges fastest (iterations)",
+          double_fastest(0)),
+    Claim("fig6_double_fastest_seconds", "Fig. 6", "Convection FP32: double PINN converges fastest (seconds)",
+          double_fastest(1)),
+    Claim("fig6_l1_worst", "Fig. 6", "Convection FP32: L1 is the worst regularizer", l1_worst),
+    Claim("double_forms", "Sec. 3", "Double PINN as the residual's gradient solves where the loss's gradient does not",
+          double_forms),
+    Claim("fp64_alone_convection", "Sec. 4", "Convection: FP64 alone does not avoid the failure mode",
+          fp64_alone("convection")),
+    Claim("fp64_alone_wave", "Fig. 3", "Wave: FP64 alone does not avoid the failure mode on the sparse grid",
+          fp64_alone("wave")),
+    Claim("fewer_points", "Fig. 3", "Double PINN on the sparse grid is as accurate as the unregularized network on the "
+          "densest grid", fewer_points),
+    Claim("collocation_signature", "Fig. 1(c), 3(c)", "The residual is small exactly at the collocation points",
+          collocation_signature),
+)
+
+
+def decide_all(variants: Sequence[Variant], claims: Sequence[Claim] = CLAIMS) -> list[tuple[Claim, Verdict]]:
+    return [(c, c.decide(variants)) for c in claims]

@@ -1,0 +1,149 @@
+"""The claims registry on small synthetic run tables: every verdict branch, equal budgets, seeds,
+lambda selection by test loss, superseded evidence; and the committed ledger is current."""
+import glob
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pinnfail import claims, ledger, records
+
+ROOT = Path(__file__).resolve().parents[1]
+CONV = dict(pde="convection", grid=[20, 20], n_initial=200, n_boundary=200)
+
+
+def record(seed, rmae, cls, test_loss=1e-3, cap=50000, part="p", tol=None, iterations=None, **config):
+    cfg = {"precision": "fp32", "regularizer": "none", "double_form": "residual", "lambda": 0.0, "seed": seed,
+           "max_iters": cap, "stop_tolerance": tol, **CONV, **config}
+    its = iterations or cap
+    history = {"iteration": np.array([0, its // 2, its]), "wall_time": np.array([0.0, its / 200, its / 100]),
+               "test_rmae": np.array([1.0, max(rmae, 0.02), rmae]), "test_total": np.array([1.0, test_loss / 2, test_loss])}
+    metrics = {"rmae": rmae, "classification": cls, "test_loss": test_loss, "max_term_test_train_ratio": 1.0,
+               "iterations": its, "stop_reason": "max_iters" if its >= cap else "converged", "wall_time_s": its / 100.0}
+    return records.Record(part, cfg, metrics, history)
+
+
+def seeds(n, rmae, cls, **kw):
+    return [record(s, rmae, cls, **kw) for s in range(n)]
+
+
+def verdict(claim_id, recs):
+    claim = next(c for c in claims.CLAIMS if c.id == claim_id)
+    return claim.decide(records.group(recs))
+
+
+def test_fig1_holds_with_lambda_selected_by_test_loss_not_by_error():
+    recs = (seeds(3, 0.98, "overfit")
+            + seeds(3, 0.004, "solved", regularizer="double", **{"lambda": 1e-3}, test_loss=1e-6)
+            # lower error, higher test loss: never selected
+            + seeds(3, 0.001, "solved", regularizer="double", **{"lambda": 1e-4}, test_loss=1e-2))
+    v = verdict("fig1", recs)
+    assert v.verdict == claims.HOLDS
+    assert {u["lambda"] for u in v.used} == {0.0, 1e-3}
+
+
+def test_does_not_hold_when_the_regularized_network_overfits_too():
+    recs = seeds(3, 0.98, "overfit") + seeds(3, 0.9, "overfit", regularizer="double", **{"lambda": 1e-3})
+    v = verdict("fig1", recs)
+    assert v.verdict == claims.FAILS and "not solved" in v.reason
+
+
+def test_unequal_budgets_are_not_decided():
+    recs = seeds(3, 0.98, "overfit", cap=50000) + seeds(3, 0.004, "solved", cap=6000, regularizer="double",
+                                                         **{"lambda": 1e-3})
+    v = verdict("fig1", recs)
+    assert v.verdict == claims.UNDECIDED and v.reason.startswith("unequal budgets")
+
+
+def test_too_few_seeds_are_not_decided_but_allen_cahn_needs_two():
+    recs = seeds(2, 0.98, "overfit") + seeds(2, 0.004, "solved", regularizer="double", **{"lambda": 1e-3})
+    assert verdict("fig1", recs).verdict == claims.UNDECIDED
+    assert "too few seeds" in verdict("fig1", recs).reason
+    ac = dict(pde="allen_cahn", grid=[64, 64], n_initial=100, n_boundary=100, precision="fp64")
+    assert verdict("fp64_alone_wave", []).verdict == claims.UNDECIDED  # no run at all
+    recs = seeds(2, 0.05, "solved", cap=30000, **ac)
+    for r in recs:  # the test loss rises late: its minimum at half the budget
+        r.history["test_total"][:] = [1.0, 1e-4, 5e-4]
+    assert verdict("fig4_late_rise", recs).verdict == claims.HOLDS
+
+
+def test_a_premise_that_is_absent_makes_a_claim_not_applicable():
+    reaction = dict(pde="reaction", grid=[16, 16], n_initial=100, n_boundary=100)
+    recs = (seeds(3, 0.01, "solved", **reaction)
+            + [r for reg in ("l2", "l1", "double")
+               for r in seeds(3, 0.01, "solved", regularizer=reg, **{"lambda": 1e-4}, **reaction)])
+    v = verdict("removes_reaction", recs)
+    assert v.verdict == claims.NA and "does not overfit" in v.reason
+
+
+def test_the_longest_budget_decides_and_the_rest_is_superseded():
+    recs = (seeds(3, 0.98, "overfit", cap=6000, part="quick") + seeds(3, 0.5, "not converged", cap=6000, part="quick",
+                                                                       regularizer="double", **{"lambda": 1e-3})
+            + seeds(3, 0.98, "overfit", cap=50000) + seeds(3, 0.004, "solved", regularizer="double",
+                                                           **{"lambda": 1e-3}))
+    v = verdict("fig1", recs)
+    assert v.verdict == claims.HOLDS and all(u.budget[0] == 50000 for u in v.used)
+    assert {u.parts for u in v.superseded} == {("quick",)}
+
+
+def test_precision_is_compared_at_equal_iterations_only():
+    ac = dict(pde="allen_cahn", grid=[64, 64], n_initial=100, n_boundary=100)
+    fp32_rule = seeds(2, 0.99, "plateau", cap=3000, iterations=1300, **ac)
+    fp64 = seeds(2, 0.03, "solved", cap=30000, precision="fp64", **ac)
+    v = verdict("fig4_precision", fp32_rule + fp64)
+    assert v.verdict == claims.UNDECIDED and "1300" in v.reason
+    fp32_long = seeds(2, 0.99, "plateau", cap=30000, tol=0.0, **ac)
+    v = verdict("fig4_precision", fp32_rule + fp64 + fp32_long)
+    assert v.verdict == claims.HOLDS and "33x" in v.reason
+    fp32_solves = seeds(2, 0.04, "solved", cap=30000, tol=0.0, **ac)
+    assert verdict("fig4_precision", fp32_rule + fp64 + fp32_solves).verdict == claims.FAILS
+
+
+def test_tenfold_against_the_best_literature_row():
+    table = dict(pde="reaction", grid=[16, 16], n_initial=100, n_boundary=100, precision="fp64", regularizer="double",
+                 **{"lambda": 1e-4})
+    best = min(float(r["rmae_mean"]) for r in claims.literature_rows()
+               if r["equation"] == "reaction" and r["source"] == "literature")
+    assert verdict("table1_tenfold_reaction", seeds(3, best / 20, "solved", **table)).verdict == claims.HOLDS
+    assert verdict("table1_tenfold_reaction", seeds(3, best / 5, "solved", **table)).verdict == claims.FAILS
+
+
+def test_fastest_in_iterations_and_in_seconds_are_separate_claims():
+    recs = seeds(3, 0.98, "overfit") + [r for reg in ("l2", "l1") for r in
+                                        seeds(3, 0.005, "solved", regularizer=reg, **{"lambda": 1e-5})]
+    double = seeds(3, 0.004, "solved", regularizer="double", **{"lambda": 1e-3})
+    for r in double:  # first below 1e-2 at fewer iterations but later in seconds
+        r.history["test_rmae"][:] = [1.0, 0.005, 0.004]
+        r.history["wall_time"][:] = [0.0, 1e6, 2e6]
+    recs += double
+    assert verdict("fig6_double_fastest_iterations", recs).verdict == claims.HOLDS
+    assert verdict("fig6_double_fastest_seconds", recs).verdict == claims.FAILS
+
+
+def test_every_claim_decides_on_an_empty_table():
+    for claim, v in claims.decide_all([]):
+        assert v.verdict in (claims.UNDECIDED, claims.NA), claim.id
+
+
+def test_variants_ignore_seeds_and_bookkeeping_keys():
+    a = record(0, 0.1, "solved", checkpoint_every=100)
+    b = record(1, 0.1, "solved", checkpoint_every=5000, keep_checkpoint=True)
+    assert records.variant_key(a.config) == records.variant_key(b.config)
+    assert len(records.group([a, b])) == 1
+    assert records.survival_median([1.0, math.inf, math.inf]) == math.inf
+    assert records.survival_median([1.0, 2.0, math.inf]) == 2.0
+
+
+def test_the_ledger_and_its_modules_need_no_jax():
+    import subprocess
+    code = "import pinnfail.ledger, sys; assert 'jax' not in sys.modules, [m for m in sys.modules if 'jax' in m]"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_the_committed_ledger_is_current():
+    """docs/claims.md equals what the committed runs give now (regenerate: snakemake --cores 2 docs/claims.md)."""
+    folders = sorted(glob.glob(str(ROOT / "docs/results/cpu/*/runs")))
+    text = ledger.render(records.group(records.load(folders)), "snakemake --cores 2 docs/claims.md")
+    assert (ROOT / "docs/claims.md").read_text() == text, "docs/claims.md is stale: snakemake --cores 2 docs/claims.md"
