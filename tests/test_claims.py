@@ -97,6 +97,11 @@ def test_precision_is_compared_at_equal_iterations_only():
     fp32_long = seeds(2, 0.99, "plateau", cap=30000, tol=0.0, **ac)
     v = verdict("fig4_precision", fp32_rule + fp64 + fp32_long)
     assert v.verdict == claims.HOLDS and "33x" in v.reason
+    fp32_frozen = seeds(2, 0.4, "plateau", cap=30000, tol=0.0, iterations=12000, **ac)
+    v = verdict("fig4_precision", fp32_rule + fp64 + fp32_frozen)
+    assert v.verdict == claims.HOLDS and "13.3x" in v.reason and "12000" in v.reason
+    fp32_rule_long = seeds(2, 0.4, "plateau", cap=30000, iterations=12000, **ac)  # the paper's rule, not a standstill
+    assert verdict("fig4_precision", fp32_rule + fp64 + fp32_rule_long).verdict == claims.UNDECIDED
     fp32_solves = seeds(2, 0.04, "solved", cap=30000, tol=0.0, **ac)
     assert verdict("fig4_precision", fp32_rule + fp64 + fp32_solves).verdict == claims.FAILS
 

@@ -187,12 +187,15 @@ def density(variants):
 
 
 def fig4_precision(variants):
-    """FP32 against FP64 given the same iterations: an FP32 run the rule stopped early is compared
-    with FP64 at the same iteration as well, but decides only when continued to FP64's budget."""
+    """FP32 against FP64 given the same iterations: an FP32 run the paper's rule stopped early is
+    compared with FP64 at the same iteration as well, but decides only when given FP64's cap: run
+    to it, or stopped before it by the standstill test (its objective frozen to the last bit, so
+    more iterations cannot move it). Holds when FP32 stays on the plateau (its seeds' majority
+    class) and FP64 does not, with the lower error."""
     setting = TABLE1["allen_cahn"]
     f32 = _family(variants, "allen_cahn", "fp32", "none", **setting)
     f64 = _family(variants, "allen_cahn", "fp64", "none", **setting)
-    ran_out = [v for v in f32 if v.median("iterations") >= v.budget[0]]  # FP32 given its whole cap
+    ran_out = [v for v in f32 if v.median("iterations") >= v.budget[0] or v.budget[1] == "standstill"]
 
     def same_iterations(a, b):
         return a.budget[0] == b.budget[0]
@@ -201,10 +204,12 @@ def fig4_precision(variants):
     if pairs:
         a, b = max(pairs, key=lambda p: (p[0].budget[0], len(p[0].seeds)))
         ratio = a.median("rmae") / b.median("rmae")
-        verdict = HOLDS if ratio >= 10 and b.median("rmae") < a.median("rmae") else FAILS
+        stays = a.majority() == "plateau" and b.majority() != "plateau"
+        verdict = HOLDS if stays and b.median("rmae") < a.median("rmae") else FAILS
         rest = tuple(v for v in f32 + f64 if v not in (a, b))
-        return Verdict(verdict, f"at {b.budget[0]} iterations each: FP32 rMAE {a.median('rmae'):.2g}, "
-                       f"FP64 {b.median('rmae'):.2g} ({ratio:.3g}x)", (a, b), rest)
+        return Verdict(verdict, f"cap {b.budget[0]} each: FP32 {a.classes_text()}, rMAE {a.median('rmae'):.2g} "
+                       f"after {int(a.median('iterations'))} iterations ({a.budget_text()}); FP64 "
+                       f"{b.classes_text()}, rMAE {b.median('rmae'):.2g} ({ratio:.3g}x lower)", (a, b), rest)
     if not f32 or not f64:
         return Verdict(UNDECIDED, "no committed run of both precisions")
     a, b = max(f32, key=strength), max(f64, key=strength)
@@ -214,7 +219,7 @@ def fig4_precision(variants):
     at32 = mid([r.at_iteration("test_total", k) for r in a.records])
     return Verdict(UNDECIDED, f"unequal budgets: FP32 stopped by the rule at {k} iterations (rMAE "
                    f"{a.median('rmae'):.2g}), FP64 ran {b.budget[0]} (rMAE {b.median('rmae'):.2g}); at {k} "
-                   f"iterations the test loss was {at32:.3g} (FP32) and {at64:.3g} (FP64), both on the plateau",
+                   f"iterations the test loss was {at32:.3g} (FP32) and {at64:.3g} (FP64)",
                    (a, b), tuple(v for v in f32 + f64 if v not in (a, b)))
 
 
