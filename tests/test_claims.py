@@ -152,3 +152,19 @@ def test_the_committed_ledger_is_current():
     folders = sorted(glob.glob(str(ROOT / "docs/results/cpu/*/runs")))
     text = ledger.render(records.group(records.load(folders)), "snakemake --cores 2 docs/claims.md")
     assert (ROOT / "docs/claims.md").read_text() == text, "docs/claims.md is stale: snakemake --cores 2 docs/claims.md"
+
+
+def test_table1_row_names_the_selection_and_needs_three_seeds_of_the_selected_lambda():
+    table = dict(pde="reaction", grid=[16, 16], n_initial=100, n_boundary=100, precision="fp64", regularizer="double")
+    recs = (seeds(3, 7e-4, "solved", test_loss=4e-8, **table, **{"lambda": 1e-4})
+            + seeds(2, 8e-4, "solved", test_loss=9e-8, **table, **{"lambda": 1e-5})
+            + seeds(2, 1e-3, "solved", test_loss=1e-8, **table, **{"lambda": 1e-3}))  # higher error, lowest test loss
+    v = verdict("table1_reaction", recs)
+    assert v.verdict == claims.UNDECIDED and "too few seeds" in v.reason
+    assert "lambda 0.001 selected by the lowest median test loss among 3" in v.reason
+    assert "seeds 0 1: 1e-05 9e-08, 0.0001 4e-08, 0.001 1e-08" in v.reason
+    third = [record(2, 1.1e-3, "solved", test_loss=1e-8, **table, **{"lambda": 1e-3})]
+    v = verdict("table1_reaction", recs + third)
+    assert v.verdict == claims.HOLDS and v.used[0]["lambda"] == 1e-3 and len(v.used[0].seeds) == 3
+    failing = [record(s, 0.5, "overfit", test_loss=1e-9, **table, **{"lambda": 1e-2}) for s in range(3)]
+    assert verdict("table1_reaction", recs + failing).verdict == claims.FAILS  # selected by test loss, and it fails

@@ -55,7 +55,7 @@ def test_cpu_preset_figures_and_claims_read_committed_runs(tmp_path):
     """The CPU preset's Fig. 5 sets config.yaml's Allen-Cahn panel to null: rebuilding the
     published figure plans the three other references, the figure and its copy, nothing else;
     Fig. 4 (its double PINN FP64 panel null: a GPU's job), Fig. 3 and the claims document
-    (docs/results/cpu/claims.md) train and evaluate nothing."""
+    (docs/claims.md) train and evaluate nothing."""
     work = copy_workflow(tmp_path / "wf")
     (work / "docs").symlink_to(ROOT / "docs")
     preset = "workflow/presets/cpu_evidence.yaml"

@@ -11,7 +11,7 @@ from .io import format_number as _fmt
 from .pdes import PDES
 
 # What each figure draws (figures/), and the paper's reading of it as the classes its runs
-# should have (PAPER.md, "The experiments behind the figures").
+# should have (docs/paper.md).
 FIGURES = {
     "fig1": ("Fig. 1: exact solution, predictions, PDE residual maps with the collocation points, and train "
              "vs test loss, without and with a regularizer.",

@@ -18,6 +18,8 @@ Verdicts: ``holds``, ``does not hold``, ``not decided`` (with the measured reaso
 """
 from __future__ import annotations
 
+import dataclasses
+
 import csv
 import io as _io
 import math
@@ -80,6 +82,12 @@ def strength(v: Variant) -> tuple:
     return (v.budget[0], len(v.seeds))
 
 
+def _test_loss(v: Variant, seeds: set[int]) -> float:
+    """The median (the lower one for an even count) of the test loss over the given seeds."""
+    values = sorted(float(r.get("test_loss")) for r in v.records if not seeds or r.seed in seeds)
+    return values[(len(values) - 1) // 2] if values else math.inf
+
+
 def selected(candidates: Sequence[Variant]) -> tuple[Variant | None, int]:
     """The lambda with the lowest median test loss over the seeds all candidates share (at one
     budget: the longest that has any), and how many lambdas competed."""
@@ -90,10 +98,23 @@ def selected(candidates: Sequence[Variant]) -> tuple[Variant | None, int]:
     shared = set.intersection(*(set(v.seeds) for v in pool))
 
     def loss(v: Variant) -> float:
-        values = sorted(float(r.get("test_loss")) for r in v.records if not shared or r.seed in shared)
-        return values[(len(values) - 1) // 2] if values else math.inf
+        return _test_loss(v, shared)
 
     return min(pool, key=lambda v: (loss(v), v["lambda"])), len(pool)
+
+
+def selection_text(candidates: Sequence[Variant]) -> str:
+    """Which lambda the test loss selected, and every candidate's median test loss over the
+    shared seeds."""
+    best, n = selected(candidates)
+    if n < 2:
+        return f"lambda {best['lambda']:g} (the only candidate)"
+    pool = [v for v in candidates if v.budget == best.budget]
+    shared = set.intersection(*(set(v.seeds) for v in pool))
+    losses = ", ".join(f"{v['lambda']:g} {_test_loss(v, shared):.3g}"
+                       for v in sorted(pool, key=lambda v: v["lambda"]))
+    return (f"lambda {best['lambda']:g} selected by the lowest median test loss among {n} "
+            f"(test loss, seeds {' '.join(map(str, sorted(shared)))}: {losses})")
 
 
 def equal_budget_sets(groups: Sequence[Sequence[Variant]]) -> tuple[list[tuple[Variant, ...]], list[Variant]]:
@@ -266,13 +287,23 @@ def table1_row(pde):
         best, n = selected(cands) if cands else (None, 0)
         paper = _paper_rmae(pde, "paper")
 
-        def judge(v):
-            chosen = f"lambda {v['lambda']:g} ({'selected by test loss among ' + str(n) if n > 1 else 'the only candidate'})"
-            return ((HOLDS if v.majority() == "solved" else FAILS),
-                    f"{chosen}; rMAE {v.median('rmae'):.2g} at this budget, the paper's {paper[0][1]:.2g} at 1e6 iterations")
+        if best is None:
+            return Verdict(UNDECIDED, "no run: needs a GPU or a longer CPU part")
 
-        return compare([[best] if best else []], judge) if best else Verdict(UNDECIDED, "no run: needs a GPU or a longer CPU part")
+        def judge(v):
+            return ((HOLDS if v.majority() == "solved" else FAILS),
+                    f"{selection_text(cands)}; rMAE {v.median('rmae'):.2g} at this budget, the paper's "
+                    f"{paper[0][1]:.2g} at 1e6 iterations")
+
+        return _with_selection(compare([[best]], judge), cands)
     return decide
+
+
+def _with_selection(v: Verdict, cands: Sequence[Variant]) -> Verdict:
+    """An undecided Table 1 verdict says which lambda was selected and how."""
+    if v.verdict != UNDECIDED:
+        return v
+    return dataclasses.replace(v, reason=f"{v.reason}; {selection_text(cands)}")
 
 
 def table1_tenfold(pde):
@@ -288,7 +319,7 @@ def table1_tenfold(pde):
             return ((HOLDS if ratio >= 10 else FAILS),
                     f"median rMAE {v.median('rmae'):.2g} against {lit[0]}'s {lit[1]:.2g}: {ratio:.3g}x better at this budget")
 
-        return compare([[best]], judge)
+        return _with_selection(compare([[best]], judge), cands)
     return decide
 
 

@@ -487,6 +487,28 @@ def _add_claims_parser(sub) -> None:
     p.set_defaults(func=_cmd_claims)
 
 
+def _cmd_readme(args) -> None:
+    from .io import write_text
+    from .readme import stale, update
+
+    text = args.readme.read_text()
+    if args.check:
+        if late := stale(text, args.root):
+            raise ValueError(f"{args.readme}: stale generated blocks: {', '.join(late)} (run `pinnfail readme`)")
+        print(f"{args.readme}: generated blocks current")
+        return
+    write_text(args.readme, update(text, args.root))
+    print(f"{args.readme}: generated blocks rewritten")
+
+
+def _add_readme_parser(sub) -> None:
+    p = sub.add_parser("readme", help="rewrite (or --check) the README's blocks copied from generated files")
+    p.add_argument("readme", type=Path, nargs="?", default=Path("README.md"))
+    p.add_argument("--root", type=Path, default=Path("."), help="the folder the blocks' sources are read from")
+    p.add_argument("--check", action="store_true", help="fail if a block differs from its source; write nothing")
+    p.set_defaults(func=_cmd_readme)
+
+
 def _add_caption_parser(sub) -> None:
     p = sub.add_parser("caption", help="write a figure's report caption (rst) from its runs' evaluations")
     p.add_argument("figure", help="figure name, e.g. fig1")
@@ -653,6 +675,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_study_parser(sub)
     _add_caption_parser(sub)
     _add_claims_parser(sub)
+    _add_readme_parser(sub)
     _add_evidence_parsers(sub)
     return parser
 

@@ -1,0 +1,82 @@
+"""The README's results blocks, copied from generated files so that prose never restates a number.
+
+A block sits between ``<!-- generated from PATH -->`` and ``<!-- end generated -->``; its text is a
+pure function of the generated file PATH (``BLOCKS`` maps each PATH to that function):
+
+- ``docs/claims.md``: the ledger's verdict table cut to paper / claim / verdict, and its totals;
+- ``docs/results/cpu/table1/table1.md``: the pipeline's rows beside the paper's, per equation.
+
+``update`` rewrites every block from the files; ``stale`` names the blocks that differ (the test
+suite fails on any). No JAX, no h5py: the inputs are Markdown files.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable
+
+BEGIN = "<!-- generated from {} -->"
+END = "<!-- end generated -->"
+_BLOCK = re.compile(r"<!-- generated from (\S+) -->\n(.*?)<!-- end generated -->", re.S)
+
+
+def _table(text: str, header_start: str) -> list[list[str]]:
+    """The rows (cells stripped) of the first Markdown table whose header starts with header_start."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(header_start):
+            rows = []
+            for row in lines[i:]:
+                if not row.startswith("|"):
+                    break
+                rows.append([c.strip() for c in row.strip().strip("|").split("|")])
+            return [rows[0]] + rows[2:]
+    raise ValueError(f"no table starting {header_start!r}")
+
+
+def claims_block(text: str) -> str:
+    """Paper / claim / verdict from docs/claims.md, the reason left to the ledger, and the totals."""
+    header, *rows = _table(text, "| paper | claim | verdict |")
+    i, j, k = (header.index(c) for c in ("paper", "claim", "verdict"))
+    out = ["| paper | claim | verdict |", "|---|---|---|"]
+    out += [f"| {r[i]} | {r[j]} | {r[k].split(':')[0].rstrip('*') + '**' if ':' in r[k] else r[k]} |" for r in rows]
+    totals = next(line for line in text.splitlines() if line.startswith("Totals: "))
+    return "\n".join(out + ["", totals]) + "\n"
+
+
+def table1_block(text: str) -> str:
+    """Per equation: the paper's double-PINN FP64 rMAE beside the pipeline's (mean +- std), with
+    the pipeline's seeds, iterations and classes."""
+    header, *rows = _table(text, "| equation | method |")
+    col = {name: header.index(name) for name in ("equation", "rMAE", "seeds", "iterations", "classification", "source")}
+    paper = {r[col["equation"]]: r[col["rMAE"]] for r in rows if r[col["source"]] == "paper"}
+    out = ["| equation | paper (1e6 iterations) | this pipeline, CPU | seeds | iterations | classes |",
+           "|---|---|---|---|---|---|"]
+    for r in rows:
+        if r[col["source"]] == "pipeline":
+            eq = r[col["equation"]]
+            out.append(f"| {eq} | {paper.get(eq, '–')} | {r[col['rMAE']]} | {r[col['seeds']]} | "
+                       f"{r[col['iterations']]} | {r[col['classification']]} |")
+    return "\n".join(out) + "\n"
+
+
+BLOCKS: dict[str, Callable[[str], str]] = {
+    "docs/claims.md": claims_block,
+    "docs/results/cpu/table1/table1.md": table1_block,
+}
+
+
+def _render(source: str, root: Path) -> str:
+    if source not in BLOCKS:
+        raise ValueError(f"README: no generated block for {source} (known: {', '.join(BLOCKS)})")
+    return BLOCKS[source]((root / source).read_text())
+
+
+def update(readme: str, root: Path) -> str:
+    """The README text with every generated block rewritten from its file under root."""
+    return _BLOCK.sub(lambda m: f"{BEGIN.format(m[1])}\n{_render(m[1], root)}{END}", readme)
+
+
+def stale(readme: str, root: Path) -> list[str]:
+    """The sources whose block differs from what the file gives now."""
+    return [m[1] for m in _BLOCK.finditer(readme) if m[2] != _render(m[1], root)]
