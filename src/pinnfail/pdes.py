@@ -40,10 +40,13 @@ class _Lazy:
 
     def __init__(self, name: str):
         self._name = name
+        self._module = None
 
     def __getattr__(self, attr):
-        importlib.import_module("pinnfail._jax")  # JAX's settings first
-        return getattr(importlib.import_module(self._name), attr)
+        if self._module is None:
+            importlib.import_module("pinnfail._jax")  # JAX's settings first
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attr)
 
 
 jnp = _Lazy("jax.numpy")

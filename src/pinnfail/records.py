@@ -20,6 +20,8 @@ import numpy as np
 
 from .classes import CLASSES
 from .io import ArtifactError, read_metrics
+from .study import first_crossing as _first_crossing
+from .study import survival_median as _survival_median
 
 # Run settings that do not change a trajectory (checkpointing, blocks of the same sums) and are
 # therefore not part of a variant.
@@ -46,12 +48,8 @@ class Record:
 
     def first_crossing(self, threshold: float) -> tuple[float, float]:
         """(iteration, seconds) when the test rMAE first fell below ``threshold`` (inf: never)."""
-        rmae = np.asarray(self.history.get("test_rmae", ()), dtype=float)
-        below = np.flatnonzero(rmae < threshold)
-        if below.size == 0:
-            return math.inf, math.inf
-        i = below[0]
-        return float(self.history["iteration"][i]), float(self.history["wall_time"][i])
+        it, seconds = _first_crossing(self.history, "test_rmae", threshold)
+        return (math.inf, math.inf) if math.isnan(it) else (it, seconds)
 
     def at_iteration(self, key: str, iteration: int) -> float:
         """A history column at the last entry not after ``iteration`` (nan before the first)."""
@@ -102,9 +100,9 @@ def _median(values) -> float:
 
 
 def survival_median(values) -> float:
-    """The median of times where a never (inf) counts as slowest; inf when more than half never."""
-    v = np.sort(np.asarray(list(values), dtype=float))
-    return float(v[(len(v) - 1) // 2]) if v.size else math.nan
+    """``study.survival_median`` (a never counting as slowest), inf where more than half never."""
+    m = _survival_median(list(values))
+    return math.inf if math.isnan(m) else m
 
 
 @dataclass(frozen=True)
