@@ -34,12 +34,17 @@ def _table(text: str, header_start: str) -> list[list[str]]:
     raise ValueError(f"no table starting {header_start!r}")
 
 
+def _verdict_word(cell: str) -> str:
+    """'**not decided: too few seeds ...**' -> '**not decided**' (the reason stays in the ledger)."""
+    return "**" + cell.strip("*").split(":")[0] + "**"
+
+
 def claims_block(text: str) -> str:
     """Paper / claim / verdict from docs/claims.md, the reason left to the ledger, and the totals."""
     header, *rows = _table(text, "| paper | claim | verdict |")
     i, j, k = (header.index(c) for c in ("paper", "claim", "verdict"))
     out = ["| paper | claim | verdict |", "|---|---|---|"]
-    out += [f"| {r[i]} | {r[j]} | {r[k].split(':')[0].rstrip('*') + '**' if ':' in r[k] else r[k]} |" for r in rows]
+    out += [f"| {r[i]} | {r[j]} | {_verdict_word(r[k])} |" for r in rows]
     totals = next(line for line in text.splitlines() if line.startswith("Totals: "))
     return "\n".join(out + ["", totals]) + "\n"
 
