@@ -3,8 +3,10 @@
 A workflow stage runs the code its entry module imports, transitively; hashing
 that closure (plus the package data the modules name, such as
 ``schemas/run.schema.json``) gives a rerun trigger that cannot forget a module.
-Imports are read from the source (``ast``), including those inside functions,
-so nothing is imported to compute a closure.
+Imports are read from the source (``ast``), including those inside functions and
+lazy ones (``importlib.import_module("pinnfail.jets")`` or a proxy such as
+``_Lazy("pinnfail.jets")``: a call whose only argument is a literal module name), so
+nothing is imported to compute a closure.
 """
 from __future__ import annotations
 
@@ -49,7 +51,21 @@ def _imported_names(name: str, path: Path) -> set[str]:
                 module = node.module
             names.add(module)
             names |= {f"{module}.{alias.name}" for alias in node.names}  # from . import jets
+        elif _lazy_import(node):
+            names.add(node.args[0].value)
     return names
+
+
+LAZY_IMPORTERS = {"import_module", "_Lazy", "__import__"}
+
+
+def _lazy_import(node: ast.AST) -> bool:
+    """Whether ``node`` is a call ``import_module("a.b")`` / ``_Lazy("a.b")`` (any qualifier)."""
+    if not (isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords):
+        return False
+    func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+    arg = node.args[0]
+    return func in LAZY_IMPORTERS and isinstance(arg, ast.Constant) and isinstance(arg.value, str)
 
 
 def _with_parents(name: str) -> list[str]:
