@@ -168,3 +168,50 @@ def test_table1_row_names_the_selection_and_needs_three_seeds_of_the_selected_la
     assert v.verdict == claims.HOLDS and v.used[0]["lambda"] == 1e-3 and len(v.used[0].seeds) == 3
     failing = [record(s, 0.5, "overfit", test_loss=1e-9, **table, **{"lambda": 1e-2}) for s in range(3)]
     assert verdict("table1_reaction", recs + failing).verdict == claims.FAILS  # selected by test loss, and it fails
+
+
+def signed(recs, at, mid_x, mid_t, median=1.0):
+    """The records with a collocation signature (RMS |residual| at the points and midway; the
+    medians ``median`` times smaller) in their metrics."""
+    for r in recs:
+        r.metrics.update(residual_rms_at_points=at, residual_rms_midway_x=mid_x, residual_rms_midway_t=mid_t,
+                         residual_at_points=at / median, residual_midway_x=mid_x / median,
+                         residual_midway_t=mid_t / median,
+                         residual_midway_x_ratio=mid_x / at if at else math.inf,
+                         residual_midway_t_ratio=mid_t / at if at else math.inf)
+    return recs
+
+
+WAVE = dict(pde="wave", grid=[12, 12], n_initial=100, n_boundary=100, precision="fp64")
+
+
+def test_collocation_signature_needs_a_decade_along_x_or_t_in_both_figures():
+    both = signed(seeds(3, 0.98, "overfit"), 1e-4, 1e-4, 1e-2) + signed(seeds(3, 0.9, "overfit", **WAVE), 0.0, 1e-2, 1e-2)
+    v = verdict("collocation_signature", both)
+    assert v.verdict == claims.HOLDS and "Fig. 1: a signature along t:" in v.reason
+    assert "Fig. 3: a signature along x and t" in v.reason and "100x along t" in v.reason
+    weak = signed(seeds(3, 0.98, "overfit"), 1e-4, 3e-4, 5e-4) + signed(seeds(3, 0.9, "overfit", **WAVE), 1e-4, 1e-2, 1e-2)
+    v = verdict("collocation_signature", weak)
+    assert v.verdict == claims.FAILS and "Fig. 1: no signature" in v.reason and "5x along t" in v.reason
+
+
+def test_collocation_signature_not_measured_and_too_few_seeds_are_not_decided():
+    old = seeds(3, 0.98, "overfit") + signed(seeds(3, 0.9, "overfit", **WAVE), 1e-4, 1e-2, 1e-2)
+    v = verdict("collocation_signature", old)
+    assert v.verdict == claims.UNDECIDED and "Fig. 1: not measured" in v.reason
+    few = signed(seeds(2, 0.98, "overfit"), 1e-4, 1e-2, 1e-2) + signed(seeds(3, 0.9, "overfit", **WAVE), 1e-4, 1e-2, 1e-2)
+    v = verdict("collocation_signature", few)
+    assert v.verdict == claims.UNDECIDED and "too few seeds" in v.reason
+    # a longer budget without the signature does not hide the measured one: it is superseded
+    longer = signed(seeds(3, 0.98, "overfit"), 1e-4, 1e-2, 1e-2) + seeds(3, 0.98, "overfit", cap=90000) + \
+        signed(seeds(3, 0.9, "overfit", **WAVE), 1e-4, 1e-2, 1e-2)
+    v = verdict("collocation_signature", longer)
+    assert v.verdict == claims.HOLDS and any(u.budget[0] == 90000 for u in v.superseded)
+
+
+def test_a_pipe_in_a_verdict_stays_inside_its_table_cell():
+    claim = claims.Claim("pipe", "Fig. 9", "a | b", lambda variants: claims.Verdict(claims.HOLDS, "|r| small"))
+    text = ledger.render([], "cmd", claims=(claim,))
+    row = next(line for line in text.splitlines() if line.startswith("| Fig. 9"))
+    assert row.replace("\\|", "").count("|") == 7  # six cells
+    assert "\\|r\\| small" in row

@@ -7,8 +7,8 @@ import h5py
 import numpy as np
 import pytest
 
-from pinnfail.evaluate import (CLASSES, DEFAULT_THRESHOLDS, classify, evaluate, objective_change, read_metrics,
-                               relative_errors)
+from pinnfail.evaluate import (CLASSES, DEFAULT_THRESHOLDS, classify, collocation_signature, evaluate,
+                               objective_change, read_metrics, relative_errors)
 from pinnfail.reference import compute_reference, write_reference
 
 HISTORIES = Path(__file__).parent / "data" / "histories.json"
@@ -114,3 +114,56 @@ def test_a_term_zero_on_train_and_test_points_is_not_overfit():
     assert _ratio(0.0, 0.0) == 1.0
     assert _ratio(1e-9, 0.0) == math.inf
     assert _ratio(2.0, 1.0) == 2.0
+
+
+def _grid_points(x, t):
+    xx, tt = np.meshgrid(x, t, indexing="ij")
+    return {"domain": np.stack([xx.ravel(), tt.ravel()], axis=1)}
+
+
+def test_collocation_signature_of_a_residual_vanishing_on_the_grid():
+    # r = |sin(pi x / h)| (1 + t) + 1e-3: zero at every grid x, |r| = 1 + t midway along x; unchanged along t
+    h = 0.25
+    x, t = np.arange(5) * h, np.array([0.0, 0.5, 1.0])
+    points = _grid_points(x, t)
+
+    def residual(xs, ts):
+        return np.abs(np.sin(np.pi * np.asarray(xs) / h)) * (1 + np.asarray(ts)) + 1e-3
+
+    m = collocation_signature(residual, points)
+    assert math.isclose(m["residual_at_points"], 1e-3, rel_tol=1e-9, abs_tol=1e-12)
+    assert math.isclose(m["residual_midway_x"], np.median([1 + 1e-3 + tt for tt in t]), rel_tol=1e-9)
+    assert math.isclose(m["residual_midway_t"], 1e-3, rel_tol=1e-9, abs_tol=1e-12)  # x still on the grid
+    assert m["residual_midway_x_ratio"] > 1e3 and math.isclose(m["residual_midway_t_ratio"], 1, rel_tol=1e-6)
+    rms_mid_x = math.sqrt(np.mean([(1 + 1e-3 + tt) ** 2 for tt in t]))
+    assert math.isclose(m["residual_rms_midway_x"], rms_mid_x, rel_tol=1e-9)
+    assert math.isclose(m["residual_rms_at_points"], 1e-3, rel_tol=1e-6)
+
+
+def test_collocation_signature_rms_sees_a_strip_the_median_does_not():
+    # large midway between the first two training times only (Fig. 1's strip near t = 0)
+    x, t = np.linspace(0, 1, 5), np.linspace(0, 1, 9)
+    m = collocation_signature(lambda xs, ts: 1e-3 + 100.0 * (np.asarray(ts) < 0.1) * (np.asarray(ts) > 0),
+                              _grid_points(x, t))
+    assert math.isclose(m["residual_midway_t_ratio"], 1.0)
+    assert m["residual_rms_midway_t"] / m["residual_rms_at_points"] > 1e4
+
+
+def test_collocation_signature_along_t_only_and_degenerate_axes():
+    x, t = np.linspace(0, 1, 4), np.linspace(0, 1, 3)
+    # r = distance of 2t to the nearest integer: exactly 0 at t = 0, 0.5, 1 and 0.5 midway
+    m = collocation_signature(lambda xs, ts: np.abs(2 * np.asarray(ts) - np.round(2 * np.asarray(ts))) + 0 * np.asarray(xs),
+                              _grid_points(x, t))
+    assert m["residual_midway_t"] == pytest.approx(0.5) and m["residual_at_points"] == 0
+    assert m["residual_midway_t_ratio"] == math.inf  # zero at the points, not zero midway
+    one_time = collocation_signature(lambda xs, ts: 1 + 0 * np.asarray(xs), _grid_points(x, [0.5]))
+    assert math.isnan(one_time["residual_midway_t"]) and math.isnan(one_time["residual_midway_t_ratio"])
+    assert one_time["residual_midway_x_ratio"] == pytest.approx(1.0)
+
+
+def test_evaluation_stores_the_collocation_signature(evaluated):
+    _, _, paths = evaluated
+    m = read_metrics(paths[0])
+    for key in ("residual_at_points", "residual_midway_x", "residual_midway_t"):
+        assert m[key] > 0
+    assert math.isclose(m["residual_midway_x_ratio"], m["residual_midway_x"] / m["residual_at_points"])

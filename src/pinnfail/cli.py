@@ -144,6 +144,14 @@ def cmd_evaluate(args) -> None:
     print(json.dumps(result["metrics"], default=float))
 
 
+def cmd_signature(args) -> None:
+    from .evaluate import amend_signature
+
+    for run in args.runs:
+        signature = amend_signature(run, run.with_name("eval.h5"))
+        print(json.dumps({"run": str(run), **signature}, default=float))
+
+
 def _figure_run(item: str) -> tuple[str, tuple[str, str]]:
     """ROLE=RUN_H5:EVAL_H5; a path containing ':' is resolved by which files exist."""
     role, sep, rest = item.partition("=")
@@ -637,6 +645,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: on unless PINNFAIL_REQUIRE_GPU=0, which the workflow sets from "
                         "config.yaml cluster.require_gpu: false)")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("signature", help="add the collocation signature to the eval.h5 beside each run.h5 "
+                                         "(an evaluation made before the metric existed); prints JSON lines")
+    p.add_argument("runs", type=Path, nargs="+", metavar="RUN_H5")
+    p.set_defaults(func=cmd_signature)
 
     p = sub.add_parser("evaluate", help="evaluate a run against a reference; prints JSON")
     p.add_argument("run", type=Path)

@@ -71,6 +71,34 @@ def residual_slices(residual, pde, points: dict, slice_grid=(2001, 11)) -> dict:
     return {"slice_x": x, "slice_t": t, "slice_residual": on_grid(residual, x, t)}
 
 
+def collocation_signature(residual, points: dict) -> dict[str, float]:
+    """Whether the residual is small exactly at the training points (Fig. 1(c), 3(c)), on three
+    point sets: the domain grid's points, midway between neighbouring points along x (at the
+    training times) and midway along t (at the training x). Per set the median |r| (the
+    typical point: ``residual_at_points``, ``residual_midway_x``, ``residual_midway_t``) and
+    the root mean square (what the loss sees, so a strip of large residual counts:
+    ``residual_rms_*``); the two median ratios midway / at the points.
+
+    The training domain points form a grid (``collocation.training_points``); its axes are
+    the distinct x and t values. A grid with a single value along an axis has no midway
+    points there: those values are NaN.
+    """
+    domain = np.asarray(points["domain"], dtype=np.float64)
+    x, t = np.unique(domain[:, 0]), np.unique(domain[:, 1])
+    sets = {"at_points": (x, t), "midway_x": ((x[1:] + x[:-1]) / 2, t), "midway_t": (x, (t[1:] + t[:-1]) / 2)}
+    out = {}
+    for name, (xs, ts) in sets.items():
+        r = np.abs(on_grid(residual, xs, ts)) if xs.size and ts.size else np.array([math.nan])
+        out[f"residual_{name}"] = float(np.median(r))
+        out[f"residual_rms_{name}"] = float(np.sqrt(np.mean(r ** 2)))
+    at = out["residual_at_points"]
+    for axis in ("x", "t"):
+        mid = out[f"residual_midway_{axis}"]
+        out[f"residual_midway_{axis}_ratio"] = (math.nan if math.isnan(mid) or math.isnan(at) else mid / at
+                                                if at > 0 else math.inf if mid > 0 else 1.0)
+    return out
+
+
 def _ratio(test: float, train: float) -> float:
     """test / train; a term that is exactly zero on both (e.g. the periodic term of a network
     that collapsed to a constant) is not overfit: 1."""
@@ -166,6 +194,7 @@ def evaluate(run_path, reference_path, residual_grid=(256, 256), thresholds=None
         "seed": config["seed"],
     }
     metrics["max_term_test_train_ratio"] = max(metrics["term_test_train_ratios"].values())
+    metrics.update(collocation_signature(residual, run.points))
     metrics.update(classify(
         rmae=metrics["rmae"], term_ratios=metrics["term_test_train_ratios"], stop_reason=metrics["stop_reason"],
         objective_change=objective_change(hist["objective"], config["stop_window"], config["log_every"]),
@@ -185,3 +214,13 @@ def write_evaluation(path, result: dict) -> None:
     """eval.h5 (``io.write_evaluation``): attrs hold the metrics (dicts as JSON) and
     provenance; datasets the fields."""
     io.write_evaluation(path, result["metrics"], result["fields"], result["config"])
+
+
+def amend_signature(run_path, eval_path) -> dict:
+    """Add the collocation signature (``collocation_signature``) to an eval.h5 made before it
+    existed, leaving every other metric and field untouched; returns the signature."""
+    run = Run.read(run_path)
+    _, residual = field_functions(run.config, run.params)
+    signature = collocation_signature(residual, run.points)
+    io.amend_evaluation(eval_path, signature, "collocation signature")
+    return signature

@@ -459,3 +459,27 @@ def write_evaluation(path, metrics: Mapping[str, Any], fields: Mapping[str, Any]
         set_attrs(f, provenance(config))
         set_attrs(f, metrics)
         write_group(f, fields)
+
+
+def _same_value(a, b) -> bool:
+    both_nan = isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
+    return both_nan or a == b
+
+
+def amend_evaluation(path, metrics: Mapping[str, Any], what: str) -> None:
+    """Add ``metrics`` to an existing eval.h5, atomically (a copy with the new attributes is
+    renamed over it: every other attribute and dataset stays as it was). The amendment's own
+    provenance is kept beside the original's: ``amended`` lists ``{what, git_revision,
+    created}`` of each amendment. Refuses to change an attribute the file already has."""
+    read_metrics(path)  # a damaged or foreign file gets its one-line message here
+    with h5py.File(path, "r") as f:
+        clash = sorted(k for k in metrics if k in f.attrs and not _same_value(_attr(f.attrs[k]), metrics[k]))
+        history = json.loads(f.attrs["amended"]) if "amended" in f.attrs else []
+    if clash:
+        raise ArtifactError(f"{path}: amending would change {clash}; evaluate the run anew instead")
+    stamp = provenance()
+    history.append({"what": what, "git_revision": stamp["git_revision"], "created": stamp["created"]})
+    with atomic_paths(path) as (tmp,):
+        shutil.copyfile(path, tmp)
+        with h5py.File(tmp, "r+") as f:
+            set_attrs(f, {**metrics, "amended": history})

@@ -25,12 +25,18 @@ Generated; do not edit. Regenerate with
 """
 
 
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: a literal ``|`` would end the cell."""
+    return text.replace("|", "\\|")
+
+
 def _row(claim: Claim, v: Verdict) -> str:
     budget = "; ".join(sorted({u.budget_text() for u in v.used})) or "–"
     seeds = ", ".join(str(len(u.seeds)) for u in v.used) or "–"
     verdict = v.verdict if v.verdict in ("holds", "does not hold") else f"{v.verdict}: {v.reason}"
     evidence = v.reason if v.verdict in ("holds", "does not hold") else ""
-    return f"| {claim.paper} | {claim.statement} | **{verdict}** | {budget} | {seeds} | {evidence} |"
+    cells = (claim.paper, claim.statement, f"**{verdict}**", budget, seeds, evidence)
+    return "| " + " | ".join(_cell(c) if c else c for c in cells) + " |"
 
 
 def _details(claim: Claim, v: Verdict) -> list[str]:
@@ -61,7 +67,7 @@ def render(variants: Sequence[Variant], command: str, claims: Sequence[Claim] = 
 
 def summary_block(variants: Sequence[Variant], claims: Sequence[Claim] = CLAIMS) -> str:
     """The README's short claims summary: one line per claim, its verdict."""
-    return "\n".join(f"| {c.paper} | {c.statement} | {v.verdict} |" for c, v in decide_all(variants, claims))
+    return "\n".join(f"| {_cell(c.paper)} | {_cell(c.statement)} | {v.verdict} |" for c, v in decide_all(variants, claims))
 
 
 def write(folders, out, command: str) -> str:

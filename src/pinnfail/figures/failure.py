@@ -23,7 +23,7 @@ def fig1(runs: Mapping[str, Any], reference, png, pdf, style: Mapping[str, Any] 
 
     Roles ``failure`` (no regularizer) and ``regularized``. A 2x4 grid: top row
     exact solution, failure prediction, failure |residual| with the training
-    collocation points, failure train/test loss; bottom row a metrics panel,
+    collocation points as rings (the residual under each stays visible), failure train/test loss; bottom row a metrics panel,
     regularized prediction, |residual| and train/test loss. Predictions share the
     exact solution's colour scale; the two |residual| maps share a log scale; the
     two loss panels share their y axis. The title calls the top run a failure mode
@@ -56,12 +56,13 @@ def fig1(runs: Mapping[str, Any], reference, png, pdf, style: Mapping[str, Any] 
             fig.colorbar(im, ax=axes[row, 1], extend=extend, aspect=15, pad=0.02)
             fig.colorbar(rim, ax=axes[row, 2], extend=res_extend, aspect=15, pad=0.02)
         pts = failure.run.points["domain"]
-        axes[0, 2].scatter(pts[:, 0], pts[:, 1], s=style["point_size"], c=style["point_color"],
-                           linewidths=0, zorder=3)
+        # rings, not dots: the residual at each collocation point shows through the ring's centre
+        axes[0, 2].scatter(pts[:, 0], pts[:, 1], s=style["point_size"], marker="o", facecolors="none",
+                           edgecolors=style["point_color"], linewidths=0.35, alpha=0.8, zorder=3)
         pn.log_ticks(axes[0, 3])
         pn.metrics_panel(axes[1, 0], cases, lab, col)
         fig.suptitle(f"{pde_title(pde, ref.params)}, {failure.config['precision'].upper()}\n"
-                     f"{describe(failure)} (top, {style['point_color']} dots: collocation points); "
+                     f"{describe(failure)} (top, {style['point_color']} rings: collocation points); "
                      f"{describe(regularized)} (bottom)")
         return fig
 

@@ -19,7 +19,7 @@ DEFAULT_STYLE: dict[str, Any] = {
     "time_slice": 0.5,  # fig3: the time t of the residual slice
     "snap_time_slice": True,  # fig3: move the slice to the sparse run's nearest training time
     "log_range": 1e8,  # largest vmax / vmin of a logarithmic colour scale
-    "point_size": 1.5,  # fig1: marker area (pt^2) of the collocation points
+    "point_size": 6.0,  # fig1: marker area (pt^2) of the rings drawn at the collocation points
     "point_color": "red",  # fig1: colour of the collocation points
 }
 
