@@ -30,6 +30,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .records import Variant
+from . import history as H
 
 HOLDS, FAILS, UNDECIDED, NA = "holds", "does not hold", "not decided", "not applicable"
 MIN_SEEDS = {"allen_cahn": 2}
@@ -238,8 +239,8 @@ def fig4_precision(variants):
     a, b = max(f32, key=strength), max(f64, key=strength)
     k = int(a.median("iterations"))
     mid = lambda xs: sorted(xs)[(len(xs) - 1) // 2]  # noqa: E731
-    at64 = mid([r.at_iteration("test_total", k) for r in b.records])
-    at32 = mid([r.at_iteration("test_total", k) for r in a.records])
+    at64 = mid([r.at_iteration(H.TEST_TOTAL, k) for r in b.records])
+    at32 = mid([r.at_iteration(H.TEST_TOTAL, k) for r in a.records])
     return Verdict(UNDECIDED, f"unequal budgets: FP32 stopped by the rule at {k} iterations (rMAE "
                    f"{a.median('rmae'):.2g}), FP64 ran {b.budget[0]} (rMAE {b.median('rmae'):.2g}); at {k} "
                    f"iterations the test loss was {at32:.3g} (FP32) and {at64:.3g} (FP64)",
@@ -252,9 +253,9 @@ def fig4_late_rise(variants):
     def judge(v):
         rises = []
         for r in v.records:
-            test = [float(x) for x in r.history["test_total"]]
+            test = [float(x) for x in r.history[H.TEST_TOTAL]]
             i = min(range(len(test)), key=test.__getitem__)
-            rises.append((test[-1] / test[i], int(r.history["iteration"][i])))
+            rises.append((test[-1] / test[i], int(r.history[H.ITERATION][i])))
         n = sum(f > 2 for f, _ in rises)
         text = ", ".join(f"seed {r.seed}: final/min test loss {f:.3g} (min at {i})" for r, (f, i) in zip(v.records, rises))
         return (HOLDS if 2 * n > len(rises) else FAILS), text

@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from .config import ConfigError, run_schema
+from . import history as H
 
 
 def _key_values(items, what: str) -> dict:
@@ -129,7 +130,7 @@ def cmd_train(args) -> None:
     members = train(run_config(values), seeds, outs, progress=not args.quiet, lambdas=args.lambdas)
     for m in members:
         print(json.dumps({"seed": m.seed, "lambda": m.lam, "out": str(m.out), "stop_reason": m.stop_reason,
-                          "iterations": int(m.history.last("iteration")),
+                          "iterations": int(m.history.last(H.ITERATION)),
                           "wall_time_s": round(m.wall_time, 3)}))
 
 

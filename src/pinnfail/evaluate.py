@@ -18,6 +18,7 @@ from .reference import read_reference
 DEFAULT_THRESHOLDS = {"overfit_ratio": 100.0, "solved_rmae": 5e-2}
 # What a run is, by the paper's reading: only "overfit" is a failure mode.
 from .classes import CLASSES  # noqa: E402  (re-exported)
+from . import history as H
 
 
 def field_functions(config: dict, params):
@@ -168,16 +169,16 @@ def evaluate(run_path, reference_path, residual_grid=(256, 256), thresholds=None
     t_res = np.linspace(pde.t0, pde.t1, residual_grid[1])
     r = on_grid(residual, x_res, t_res)
     hist = run.history
-    train_terms = {k: float(hist[f"train_{k}"][-1]) for k in run.term_names}
-    test_terms = {k: float(hist[f"test_{k}"][-1]) for k in run.term_names}
+    train_terms = {k: float(hist[H.train_term(k)][-1]) for k in run.term_names}
+    test_terms = {k: float(hist[H.test_term(k)][-1]) for k in run.term_names}
     train_loss, test_loss = sum(train_terms.values()), sum(test_terms.values())
     ratio = _ratio(test_loss, train_loss)
     metrics = {
         **relative_errors(u_pred, ref.u),
         "train_loss": train_loss,
         "test_loss": test_loss,
-        "objective": float(hist["objective"][-1]),
-        "penalty": float(hist["penalty"][-1]),
+        "objective": float(hist[H.OBJECTIVE][-1]),
+        "penalty": float(hist[H.PENALTY][-1]),
         "test_train_ratio": ratio,
         "term_test_train_ratios": {k: _ratio(test_terms[k], train_terms[k]) for k in train_terms},
         "train_terms": train_terms,
@@ -197,7 +198,7 @@ def evaluate(run_path, reference_path, residual_grid=(256, 256), thresholds=None
     metrics.update(collocation_signature(residual, run.points))
     metrics.update(classify(
         rmae=metrics["rmae"], term_ratios=metrics["term_test_train_ratios"], stop_reason=metrics["stop_reason"],
-        objective_change=objective_change(hist["objective"], config["stop_window"], config["log_every"]),
+        objective_change=objective_change(hist[H.OBJECTIVE], config["stop_window"], config["log_every"]),
         stop_tolerance=stop_tolerance(config),
         thresholds=thresholds))
     metrics["failure_mode"] = metrics["classification"] == "overfit"

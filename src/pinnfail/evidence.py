@@ -11,6 +11,7 @@ import math
 
 from .io import Run, atomic_paths, read_metrics, write_text
 from .tables import csv_text
+from . import history as H
 
 COLUMNS = ("experiment", "pde", "method", "precision", "regularizer", "form", "lambda", "seed", "iterations",
            "max_iters", "stop_reason", "wall_time_s", "rmae", "rrmse", "train_loss", "test_loss",
@@ -71,11 +72,11 @@ def convergence_figure(runs: list[tuple[str, str, str]], png, pdf, dpi: float = 
                 style = {"color": f"C{seed % 10}", "lw": 0.9, "alpha": 0.8}
                 colors[label] = style["color"]
             name = f"{label} seed {seed}" if len(labels) > 1 else f"seed {seed}"
-            if "test_rmae" in history:
-                top.semilogy(history["iteration"], history["test_rmae"], label=name, **style)
+            if H.TEST_RMAE in history:
+                top.semilogy(history[H.ITERATION], history[H.TEST_RMAE], label=name, **style)
             top.semilogy([metrics["iterations"]], [metrics["rmae"]], "o", ms=4, color=colors[label],
-                         label=None if "test_rmae" in history else name)
-            bottom.semilogy(history["iteration"], history["test_total"], **style)
+                         label=None if H.TEST_RMAE in history else name)
+            bottom.semilogy(history[H.ITERATION], history[H.TEST_TOTAL], **style)
         top.set_ylim(*decade_limits(*top.get_ylim()))
         top.set_title(pde.replace("_", "-"), fontsize=8 if by == "label" else None)
         bottom.set_xlabel("iteration")
@@ -105,9 +106,9 @@ def continuation_figure(runs: list[tuple[str, int, str, str, int]], png, pdf, so
     for i, (label, seed, _, continued, stop) in enumerate(runs):
         h = Run.read(continued).history
         style = {"color": f"C{i % 10}", "lw": 0.9}
-        if "test_rmae" in h:
-            top.semilogy(h["iteration"], h["test_rmae"], label=f"{label} seed {seed}", **style)
-        bottom.semilogy(h["iteration"], h["objective"], **style)
+        if H.TEST_RMAE in h:
+            top.semilogy(h[H.ITERATION], h[H.TEST_RMAE], label=f"{label} seed {seed}", **style)
+        bottom.semilogy(h[H.ITERATION], h[H.OBJECTIVE], **style)
         for ax in axes:
             ax.axvline(stop, color=style["color"], ls=":", lw=0.8)
     top.axhline(solved_rmae, color="k", ls="--", lw=0.7, label=f"solved ({solved_rmae:g})")

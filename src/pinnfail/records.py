@@ -22,6 +22,7 @@ from .classes import CLASSES
 from .io import ArtifactError, read_metrics
 from .study import first_crossing as _first_crossing
 from .study import survival_median as _survival_median
+from . import history as H
 
 # Run settings that do not change a trajectory (checkpointing, blocks of the same sums) and are
 # therefore not part of a variant.
@@ -48,12 +49,12 @@ class Record:
 
     def first_crossing(self, threshold: float) -> tuple[float, float]:
         """(iteration, seconds) when the test rMAE first fell below ``threshold`` (inf: never)."""
-        it, seconds = _first_crossing(self.history, "test_rmae", threshold)
+        it, seconds = _first_crossing(self.history, H.TEST_RMAE, threshold)
         return (math.inf, math.inf) if math.isnan(it) else (it, seconds)
 
     def at_iteration(self, key: str, iteration: int) -> float:
         """A history column at the last entry not after ``iteration`` (nan before the first)."""
-        its = np.asarray(self.history.get("iteration", ()), dtype=float)
+        its = np.asarray(self.history.get(H.ITERATION, ()), dtype=float)
         upto = np.flatnonzero(its <= iteration)
         return float(self.history[key][upto[-1]]) if upto.size else math.nan
 

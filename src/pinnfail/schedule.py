@@ -24,6 +24,7 @@ from .lbfgs import Line, Search, StrongWolfe, begin_iteration, end_iteration, st
 from .losses import Objective, make_objective
 from .model import DTYPES, Network, build_network
 from .pdes import PDE, get_pde
+from . import history as H
 
 SCHEDULES = ("auto", "while", "fixed_trip")
 BLOCK, TAIL = 32, 4  # trial steps per block of the fixed-trip schedule: while iterations are owed, then to finish
@@ -289,15 +290,15 @@ def make_metrics(problem: Problem) -> Callable:
     def one_member(params, train_pts, test_pts, lam):
         out = {
             "train": obj.terms(params, train_pts),
-            "penalty": obj.penalty(params, train_pts, lam),
-            "objective": obj.total(params, train_pts, lam),
+            H.PENALTY: obj.penalty(params, train_pts, lam),
+            H.OBJECTIVE: obj.total(params, train_pts, lam),
             "test": obj.terms(params, test_pts),
         }
         if pde.exact is not None:
             x, t = test_pts["domain"][:, 0], test_pts["domain"][:, 1]
             u = network.apply(params, x, t)
             exact = pde.exact(x, t, pde_params)
-            out["test_rmae"] = jnp.sum(jnp.abs(u - exact)) / jnp.sum(jnp.abs(exact))
+            out[H.TEST_RMAE] = jnp.sum(jnp.abs(u - exact)) / jnp.sum(jnp.abs(exact))
         return out
 
     jitted = jax.jit(jax.vmap(one_member, in_axes=(0, None, 0, 0)))

@@ -19,6 +19,7 @@ from .config import ConfigError, run_config
 from .classes import CLASSES
 from .io import Run, format_number, read_metrics, write_text
 from .tables import CLASS_COUNTS, classification_summary, csv_text
+from . import history as H
 
 THRESHOLDS = (1e-1, 1e-2)
 GROUP_KEYS = ("pde", "regularizer", "double_form", "precision")
@@ -74,7 +75,7 @@ def first_crossing(history: dict, key: str, threshold: float) -> tuple[float, fl
     if below.size == 0:
         return math.nan, math.nan
     i = below[0]
-    return float(history["iteration"][i]), float(history["wall_time"][i])
+    return float(history[H.ITERATION][i]), float(history[H.WALL_TIME][i])
 
 
 def threshold_tag(threshold: float) -> str:
@@ -123,7 +124,7 @@ def summarize(runs: dict[str, list[tuple[str, str]]], variants: dict[str, dict])
             med, lo, hi = _median_spread([m[key] for m in metrics])
             row[f"{key}_median"], row[f"{key}_min"], row[f"{key}_max"] = med, lo, hi
         for thr in THRESHOLDS:
-            crossings = [first_crossing(h, "test_rmae", thr) for h in histories]
+            crossings = [first_crossing(h, H.TEST_RMAE, thr) for h in histories]
             tag = threshold_tag(thr)
             row[f"iters_to_{tag}"] = survival_median([c[0] for c in crossings])
             row[f"seconds_to_{tag}"] = survival_median([c[1] for c in crossings])
@@ -192,11 +193,11 @@ def continuation_rows(pairs: list[tuple[str, int, str, str, str, str]], solved_r
         before, after = read_metrics(eval_path), read_metrics(cont_eval)
         stop = int(original.attrs["iterations"])
         h, c = original.history, continued.history
-        n = len(h["iteration"])
-        same = (len(c["iteration"]) >= n and np.array_equal(np.asarray(c["objective"][:n]),
-                                                            np.asarray(h["objective"])))
-        later = np.asarray(c["iteration"]) > stop
-        escape, _ = first_crossing({k: np.asarray(v)[later] for k, v in c.items()}, "test_rmae", solved_rmae)
+        n = len(h[H.ITERATION])
+        same = (len(c[H.ITERATION]) >= n and np.array_equal(np.asarray(c[H.OBJECTIVE][:n]),
+                                                            np.asarray(h[H.OBJECTIVE])))
+        later = np.asarray(c[H.ITERATION]) > stop
+        escape, _ = first_crossing({k: np.asarray(v)[later] for k, v in c.items()}, H.TEST_RMAE, solved_rmae)
         out.append({
             "variant": variant, "seed": seed, "stopped_at": stop, "rmae_at_stop": before["rmae"],
             "test_loss_at_stop": before["test_loss"], "continued_to": int(continued.attrs["iterations"]),

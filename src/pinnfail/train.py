@@ -26,6 +26,7 @@ import numpy as np
 from . import checkpoint, io
 from .config import NO_EFFECT_KEYS, config_hash, run_config, stop_tolerance
 from .schedule import Carry, Problem, make_chunk, make_metrics, member, stack
+from . import history as H
 
 STOP_REASONS = ("converged", "max_iters", "diverged", "interrupted")
 RESUMABLE_KEYS = ("max_iters", *NO_EFFECT_KEYS)  # may change without invalidating a checkpoint
@@ -146,9 +147,9 @@ def write_run(m: Member, problem: Problem, carry: Carry) -> None:
         "n_points": problem.n_points,
         "config_hash": config_hash(m.config),
         "resumed_from_iteration": m.resumed_from,
-        "final_objective": float(hist["objective"][-1]),
-        "final_train_loss": float(hist["train_total"][-1]),
-        "final_test_loss": float(hist["test_total"][-1]),
+        "final_objective": float(hist[H.OBJECTIVE][-1]),
+        "final_train_loss": float(hist[H.TRAIN_TOTAL][-1]),
+        "final_test_loss": float(hist[H.TEST_TOTAL][-1]),
         "term_names": list(problem.objective.term_names),
     })
     io.write_run(m.out, attrs, carry.params, hist, problem.train_points)
@@ -206,18 +207,15 @@ def train(
             m.wall_time += elapsed
             train_terms = {k: v[i] for k, v in values["train"].items()}
             test_terms = {k: v[i] for k, v in values["test"].items()}
-            m.history.append(
+            m.history.append(**H.row(
                 iteration=carry.iteration[i], fevals=carry.fevals[i], wall_time=m.wall_time,
-                objective=values["objective"][i], penalty=values["penalty"][i],
-                train_total=sum(train_terms.values()), test_total=sum(test_terms.values()),
-                **{f"train_{k}": v for k, v in train_terms.items()},
-                **{f"test_{k}": v for k, v in test_terms.items()},
-                **({"test_rmae": values["test_rmae"][i]} if "test_rmae" in values else {}),
-            )
+                objective=values[H.OBJECTIVE][i], penalty=values[H.PENALTY][i],
+                train_terms=train_terms, test_terms=test_terms,
+                test_rmae=values[H.TEST_RMAE][i] if H.TEST_RMAE in values else None))
 
     def decide(m: Member, iteration: int, diverged: bool) -> str | None:
         lag = window // log_every if window else 0
-        return stop_reason(m.history.rows["objective"], iteration, diverged, lag, tol, max_iters)
+        return stop_reason(m.history.rows[H.OBJECTIVE], iteration, diverged, lag, tol, max_iters)
 
     record(carry, 0.0, [i for i, m in enumerate(members) if not m.history.rows])
     for i, m in enumerate(members):
@@ -267,8 +265,8 @@ def _print_progress(config: dict, members: Sequence[Member], iterations, elapsed
         print(
             f"[{config['pde']} {config['regularizer']} {config['precision']} seed {m.seed}"
             + (f" lambda {m.lam:g}" if config["regularizer"] != "none" else "") + "] "
-            f"it {int(it)}/{config['max_iters']}  train {float(h['train_total'][-1]):.3e}  "
-            f"test {float(h['test_total'][-1]):.3e}  {rate:.0f} it/s"
+            f"it {int(it)}/{config['max_iters']}  train {float(h[H.TRAIN_TOTAL][-1]):.3e}  "
+            f"test {float(h[H.TEST_TOTAL][-1]):.3e}  {rate:.0f} it/s"
             + (f"  ({m.stop_reason})" if m.stop_reason else ""),
             file=sys.stderr, flush=True,
         )

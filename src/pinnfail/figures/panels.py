@@ -21,6 +21,7 @@ from ..pdes import get_pde  # noqa: E402
 from .inputs import Case  # noqa: E402
 from .labels import details, inline, sci, title  # noqa: E402
 from .style import resolve_style, rc_params  # noqa: E402
+from .. import history as H
 
 COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 
@@ -144,8 +145,8 @@ def loss_panel(ax, cases: list[Case], labels: dict[str, str], colors: dict[str, 
     for case in cases:
         h = case.run.history
         color = colors[case.role]
-        ax.semilogy(h["iteration"], positive(h["train_total"]), color=color, ls="-")
-        ax.semilogy(h["iteration"], positive(h["test_total"]), color=color, ls="--")
+        ax.semilogy(h[H.ITERATION], positive(h[H.TRAIN_TOTAL]), color=color, ls="-")
+        ax.semilogy(h[H.ITERATION], positive(h[H.TEST_TOTAL]), color=color, ls="--")
         handles.append(Line2D([], [], color=color, ls="-", label=inline(labels[case.role])))
     if len(cases) == 1:
         color = colors[cases[0].role]

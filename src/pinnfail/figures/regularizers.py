@@ -6,6 +6,7 @@ from typing import Any, Mapping
 from . import panels as pn
 from .inputs import figure, load
 from .labels import inline, labels, pde_title, title
+from .. import history as H
 
 
 @figure("fig6", roles=("none", "l2", "l1", "double"))
@@ -20,7 +21,7 @@ def fig6(runs: Mapping[str, Any], reference, png, pdf, style: Mapping[str, Any] 
     """
     cases, ref = load("fig6", runs, reference)
     for case in cases:
-        if "test_rmae" not in case.run.history:
+        if H.TEST_RMAE not in case.run.history:
             raise ValueError(f"fig6: role {case.role!r}: the run history has no test_rmae "
                              f"(the {case.pde!r} equation has no exact solution)")
 
@@ -32,7 +33,7 @@ def fig6(runs: Mapping[str, Any], reference, png, pdf, style: Mapping[str, Any] 
         pn.loss_panel(ax_loss, cases, lab, col, "train (solid) and test (dashed) loss")
         for case in cases:
             h = case.run.history
-            ax_err.semilogy(h["iteration"], pn.positive(h["test_rmae"]), color=col[case.role],
+            ax_err.semilogy(h[H.ITERATION], pn.positive(h[H.TEST_RMAE]), color=col[case.role],
                             label=inline(lab[case.role]))
         ax_err.set_xlabel("iteration")
         ax_err.set_ylabel("test rMAE")
