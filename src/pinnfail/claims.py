@@ -29,7 +29,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .records import Variant
+from .records import Variant, _median
 from . import history as H
 
 HOLDS, FAILS, UNDECIDED, NA = "holds", "does not hold", "not decided", "not applicable"
@@ -86,9 +86,10 @@ def strength(v: Variant) -> tuple:
 
 
 def _test_loss(v: Variant, seeds: set[int]) -> float:
-    """The median (the lower one for an even count) of the test loss over the given seeds."""
-    values = sorted(float(r.get("test_loss")) for r in v.records if not seeds or r.seed in seeds)
-    return values[(len(values) - 1) // 2] if values else math.inf
+    """The median test loss over the given seeds (``study.median``, as a study selects its
+    lambda); inf if none."""
+    m = _median(float(r.get("test_loss")) for r in v.records if not seeds or r.seed in seeds)
+    return math.inf if math.isnan(m) else m
 
 
 def selected(candidates: Sequence[Variant]) -> tuple[Variant | None, int]:

@@ -21,6 +21,7 @@ import numpy as np
 from .classes import CLASSES
 from .io import ArtifactError, read_metrics
 from .study import first_crossing as _first_crossing
+from .study import median as _study_median
 from .study import survival_median as _survival_median
 from . import history as H
 
@@ -95,9 +96,7 @@ def load(folders: Iterable[str | Path]) -> list[Record]:
 
 
 def _median(values) -> float:
-    v = np.asarray([x for x in values if x is not None], dtype=float)
-    v = v[np.isfinite(v)]
-    return float(np.median(v)) if v.size else math.nan
+    return _study_median([x for x in values if x is not None])
 
 
 def survival_median(values) -> float:

@@ -106,6 +106,12 @@ def _median_spread(values) -> tuple[float, float, float]:
     return float(np.median(finite)), float(finite.min()), float(finite.max())
 
 
+def median(values) -> float:
+    """The median of the finite values (NaN if none): how seeds are summarized everywhere, the
+    test loss that selects a lambda included (the mean of the middle two for an even count)."""
+    return _median_spread(values)[0]
+
+
 def summarize(runs: dict[str, list[tuple[str, str]]], variants: dict[str, dict]) -> list[dict]:
     """One row per variant from its [(run.h5, eval.h5), ...] over seeds."""
     rows = []
