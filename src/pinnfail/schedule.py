@@ -10,7 +10,7 @@ member on the device; ``make_metrics`` evaluates every member's loss terms.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Callable, NamedTuple, Sequence
 
 from . import _jax  # noqa: F401  (JAX's settings, before JAX is used)
@@ -119,11 +119,124 @@ def _where(mask, new, old):
     return jax.tree.map(lambda a, b: jnp.where(mask, a, b), new, old)
 
 
+def _commit(carry: Carry, opt_state, params, finished, steps) -> Carry:
+    """The tail every step shares: members whose iteration ``finished`` take ``params`` if
+    the objective and parameters are finite (else they are marked diverged and keep theirs),
+    and count the iteration's ``steps`` objective evaluations (plus the initial one)."""
+    ok = jnp.isfinite(lbfgs.value(opt_state)) & jnp.all(jnp.isfinite(params))
+    moved = finished & ok
+    return Carry(
+        params=jnp.where(moved, params, carry.params),
+        opt_state=opt_state,
+        iteration=carry.iteration + moved,
+        fevals=carry.fevals + finished * (steps + (carry.iteration == 0)),
+        diverged=carry.diverged | (finished & ~ok),
+    )
+
+
+def whole_step(total, opt, carry: Carry, points, lam, live) -> Carry:
+    """One whole L-BFGS iteration of one member through optax's update (its own line search
+    inside: optax's zoom, or ours).
+
+    The objective at the current parameters is always in the line search state (init_carry
+    puts the first one there). optax.value_and_grad_from_state would guard it with a
+    lax.cond, which vmap turns into evaluating both branches.
+    """
+    value, grad = lbfgs.value(carry.opt_state), lbfgs.grad(carry.opt_state)
+    updates, opt_state = opt.update(grad, carry.opt_state, carry.params, value=value, grad=grad,
+                                    value_fn=lambda p: total(p, points, lam))
+    params = optax.apply_updates(carry.params, updates)
+    return _commit(carry, opt_state, params, live, lbfgs.linesearch_steps(opt_state))
+
+
+def lockstep_step(total, opt, carry: Carry, points, lams, live) -> Carry:
+    """``whole_step`` for every member at once. Members start together and every member's
+    optimizer state advances every iteration, so their L-BFGS counters are equal; passing the
+    counter unbatched keeps the history write an in-place slice update."""
+    count = lbfgs.count(carry.opt_state)[0]
+
+    def one(c: Carry, lam, alive) -> Carry:
+        return whole_step(total, opt, c._replace(opt_state=lbfgs.with_count(c.opt_state, count)), points, lam, alive)
+
+    return jax.vmap(one)(carry, lams, live)
+
+
+def idle(search: Search, carry: Carry) -> InFlight:
+    """No iteration under way (the line and search are placeholders, never read)."""
+    value, grad = lbfgs.value(carry.opt_state), lbfgs.grad(carry.opt_state)
+    line, s = search.start(value, grad, grad)
+    return InFlight(line, s, jnp.zeros([], bool), jnp.zeros([], carry.iteration.dtype))
+
+
+def trial_step(total, search: Search, carry: Carry, flight: InFlight, points, lam, alive) -> tuple[Carry, InFlight]:
+    """One member's next line-search trial (starting an iteration first if it has none); an
+    iteration whose search finishes is committed (``_commit``)."""
+    begin = alive & ~flight.started
+    opt_state, new_line, new_search = begin_iteration(carry.opt_state, carry.params, search, begin)
+    line, s = _where(begin, (new_line, new_search), (flight.line, flight.search))
+    f, g = jax.value_and_grad(total)(search.trial_point(line, s, carry.params), points, lam)
+    s = _where(alive, search.advance(line, s, f, g), s)
+    finished = alive & search.finished(s)
+    updates, opt_state = end_iteration(opt_state, line, s, finished)
+    carry = _commit(carry, opt_state, carry.params + updates, finished, s.count)
+    return carry, InFlight(line, s, (flight.started | begin) & ~finished, flight.done + finished)
+
+
+def _owing(active, n):
+    """Members still owed iterations of the chunk: active, not diverged, fewer than ``n`` done."""
+    def alive(state):
+        c, f = state
+        return active & ~c.diverged & (f.done < n)
+    return alive
+
+
+def run_while(step_fn, carry: Carry, flight: InFlight, points, n, active, lams) -> Carry:
+    """Trial steps in a ``while_loop`` until every active member has its ``n`` iterations."""
+    alive = _owing(active, n)
+    carry, _ = jax.lax.while_loop(lambda st: alive(st).any(),
+                                  lambda st: step_fn(*st, points, lams, alive(st)), (carry, flight))
+    return carry
+
+
+def run_fixed_trip(step_fn, carry: Carry, flight: InFlight, points, n, active, lams, block: int, tail: int,
+                   unroll: int) -> Carry:
+    """Trial steps in ``fori_loop`` blocks of a trip count known at compile time: blocks of
+    ``block`` while some member owes at least ``block`` iterations, then of ``tail`` until
+    every member has its ``n``."""
+    alive = _owing(active, n)
+
+    def owed(state):
+        return jnp.max(jnp.where(alive(state), n - state[1].done, 0))
+
+    def blocks(size, keep_going, state):
+        def run(st):
+            return jax.lax.fori_loop(0, size, lambda i, st: step_fn(*st, points, lams, alive(st)), st,
+                                     unroll=min(unroll, size))
+        return jax.lax.while_loop(keep_going, run, state)
+
+    state = blocks(block, lambda st: owed(st) >= block, (carry, flight))
+    carry, _ = blocks(tail, lambda st: alive(st).any(), state)
+    return carry
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A jitted chunk of iterations (``make_chunk``) and the schedule it runs."""
+
+    jitted: Callable
+    schedule: str
+    n_members: int
+    lambdas: Callable
+
+    def __call__(self, carry: Carry, points, n, active, lams=None) -> Carry:
+        return self.jitted(carry, points, n, active, self.lambdas(lams, self.n_members))
+
+
 def make_chunk(problem: Problem, n_members: int, schedule: str = "auto", block: int = BLOCK, tail: int = TAIL,
-               unroll: int = 1) -> Callable:
-    """A jitted function ``chunk(carry, points, n, active, lams=None)``: ``n`` L-BFGS
+               unroll: int = 1) -> Chunk:
+    """A ``Chunk``: ``chunk(carry, points, n, active, lams=None)`` runs ``n`` L-BFGS
     iterations for every active member (stacked carries; lams: per-member lambda,
-    None for the config's).
+    None for the config's), jitted whole.
 
     Schedules (``schedule="auto"``: ``fixed_trip`` on GPUs, ``while`` elsewhere):
 
@@ -156,125 +269,38 @@ def make_chunk(problem: Problem, n_members: int, schedule: str = "auto", block: 
         schedule = "while" if jax.default_backend() == "cpu" else "fixed_trip"
     if problem.search is None:  # optax's zoom search runs whole iterations
         schedule = "while"
-    total = problem.objective.total
-    opt, search = problem.optimizer, problem.search
+    total, opt, search = problem.objective.total, problem.optimizer, problem.search
+    one = n_members == 1  # one member runs unbatched: batched ring-buffer writes become full scatters
 
-    def step(carry: Carry, points, lam, live) -> Carry:
-        # The objective at the current parameters is always in the line search state
-        # (init_carry puts the first one there). optax.value_and_grad_from_state would
-        # guard it with a lax.cond, which vmap turns into evaluating both branches.
-        value, grad = lbfgs.value(carry.opt_state), lbfgs.grad(carry.opt_state)
-        updates, opt_state = opt.update(
-            grad, carry.opt_state, carry.params, value=value, grad=grad,
-            value_fn=lambda p: total(p, points, lam),
-        )
-        params = optax.apply_updates(carry.params, updates)
-        ok = jnp.isfinite(lbfgs.value(opt_state)) & jnp.all(jnp.isfinite(params))
-        moved = live & ok
-        return Carry(
-            params=jnp.where(moved, params, carry.params),
-            opt_state=opt_state,
-            iteration=carry.iteration + moved,
-            fevals=carry.fevals + live * (lbfgs.linesearch_steps(opt_state) + (carry.iteration == 0)),
-            diverged=carry.diverged | (live & ~ok),
-        )
-
-    def lockstep_step(carry: Carry, points, lams, live) -> Carry:
-        # Members start together and every member's optimizer state advances every
-        # iteration, so their L-BFGS counters are equal. Passing the counter unbatched
-        # keeps the history write an in-place slice update.
-        count = lbfgs.count(carry.opt_state)[0]
-
-        def one(c: Carry, lam, alive) -> Carry:
-            return step(c._replace(opt_state=lbfgs.with_count(c.opt_state, count)), points, lam, alive)
-
-        return jax.vmap(one)(carry, lams, live)
-
-    def idle(carry: Carry) -> InFlight:
-        """No iteration under way (the line and search are placeholders, never read)."""
-        value, grad = lbfgs.value(carry.opt_state), lbfgs.grad(carry.opt_state)
-        line, s = search.start(value, grad, grad)
-        return InFlight(line, s, jnp.zeros([], bool), jnp.zeros([], carry.iteration.dtype))
-
-    def trial(carry: Carry, flight: InFlight, points, lam, alive) -> tuple[Carry, InFlight]:
-        """One member's next line-search trial (starting an iteration first if it has none)."""
-        begin = alive & ~flight.started
-        opt_state, new_line, new_search = begin_iteration(carry.opt_state, carry.params, search, begin)
-        line, s = _where(begin, (new_line, new_search), (flight.line, flight.search))
-        f, g = jax.value_and_grad(total)(search.trial_point(line, s, carry.params), points, lam)
-        s = _where(alive, search.advance(line, s, f, g), s)
-        finished = alive & search.finished(s)
-        updates, opt_state = end_iteration(opt_state, line, s, finished)
-        params = carry.params + updates
-        ok = jnp.isfinite(lbfgs.value(opt_state)) & jnp.all(jnp.isfinite(params))
-        moved = finished & ok
-        carry = Carry(
-            params=jnp.where(moved, params, carry.params),
-            opt_state=opt_state,
-            iteration=carry.iteration + moved,
-            fevals=carry.fevals + finished * (s.count + (carry.iteration == 0)),
-            diverged=carry.diverged | (finished & ~ok),
-        )
-        return carry, InFlight(line, s, (flight.started | begin) & ~finished, flight.done + finished)
-
-    batched_trial = jax.vmap(trial, in_axes=(0, 0, None, 0, 0))
+    def trials(carry: Carry):
+        """The trial step, unbatched for one member; its carry; the members' idle flights."""
+        if one:
+            single = member(carry, 0)
+            return partial(trial_step, total, search), single, idle(search, single)
+        return jax.vmap(partial(trial_step, total, search), in_axes=(0, 0, None, 0, 0)), carry, \
+            jax.vmap(partial(idle, search))(carry)
 
     def while_chunk(carry: Carry, points, n, active, lams):
-        if n_members == 1:  # no vmap: batched ring-buffer writes become full scatters
+        if one:
             single, lam = member(carry, 0), lams[0]
-            single = jax.lax.fori_loop(
-                0, n, lambda i, c: step(c, points, lam, active[0] & ~c.diverged), single
-            )
+            single = jax.lax.fori_loop(0, n, lambda i, c: whole_step(total, opt, c, points, lam, active[0] & ~c.diverged),
+                                       single)
             return jax.tree.map(lambda a: a[None], single)
         if search is None:
-            return jax.lax.fori_loop(
-                0, n, lambda i, c: lockstep_step(c, points, lams, active & ~c.diverged), carry
-            )
-
-        def alive(state):
-            c, f = state
-            return active & ~c.diverged & (f.done < n)
-
-        carry, _ = jax.lax.while_loop(
-            lambda state: alive(state).any(),
-            lambda state: batched_trial(*state, points, lams, alive(state)),
-            (carry, jax.vmap(idle)(carry)),
-        )
-        return carry
+            return jax.lax.fori_loop(0, n, lambda i, c: lockstep_step(total, opt, c, points, lams, active & ~c.diverged),
+                                     carry)
+        step_fn, carry, flight = trials(carry)
+        return run_while(step_fn, carry, flight, points, n, active, lams)
 
     def fixed_trip_chunk(carry: Carry, points, n, active, lams):
-        one = n_members == 1
-        if one:  # unbatched, as in the while schedule
-            carry, active, lams, step_fn = member(carry, 0), active[0], lams[0], trial
-        else:
-            step_fn = batched_trial
-        flight = idle(carry) if one else jax.vmap(idle)(carry)
-
-        def alive(state):
-            c, f = state
-            return active & ~c.diverged & (f.done < n)
-
-        def owed(state):
-            return jnp.max(jnp.where(alive(state), n - state[1].done, 0))
-
-        def blocks(size, keep_going, state):
-            def run(st):
-                return jax.lax.fori_loop(0, size, lambda i, st: step_fn(*st, points, lams, alive(st)), st,
-                                         unroll=min(unroll, size))
-            return jax.lax.while_loop(keep_going, run, state)
-
-        state = blocks(block, lambda st: owed(st) >= block, (carry, flight))
-        carry, _ = blocks(tail, lambda st: alive(st).any(), state)
+        step_fn, carry, flight = trials(carry)
+        if one:
+            active, lams = active[0], lams[0]
+        carry = run_fixed_trip(step_fn, carry, flight, points, n, active, lams, block, tail, unroll)
         return jax.tree.map(lambda a: a[None], carry) if one else carry
 
     jitted = jax.jit(fixed_trip_chunk if schedule == "fixed_trip" else while_chunk, donate_argnums=0)
-
-    def chunk(carry: Carry, points, n, active, lams=None) -> Carry:
-        return jitted(carry, points, n, active, problem.lambdas(lams, n_members))
-
-    chunk.schedule = schedule
-    chunk.jitted = jitted
-    return chunk
+    return Chunk(jitted, schedule, n_members, problem.lambdas)
 
 
 def make_metrics(problem: Problem) -> Callable:
