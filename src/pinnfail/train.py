@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from . import _jax  # noqa: F401  (JAX's settings, before JAX is used)
 import jax
@@ -155,6 +155,120 @@ def write_run(m: Member, problem: Problem, carry: Carry) -> None:
     io.write_run(m.out, attrs, carry.params, hist, problem.train_points)
 
 
+@dataclass
+class Training:
+    """One batched training job under way: its members, problem, per-member lambdas and test
+    points, the jitted chunk and metrics (``start`` makes it; ``loop`` and ``finish`` use it)."""
+
+    config: dict
+    members: list[Member]
+    problem: Problem
+    lams: Any
+    tests: Any
+    chunk: Any
+    metrics: Any
+
+    def record(self, carry: Carry, elapsed: float, which) -> None:
+        """Append a history row for members ``which`` (``elapsed``: seconds since the last)."""
+        values = jax.device_get(self.metrics(carry.params, self.problem.train_points, self.tests, self.lams))
+        for i in which:
+            m = self.members[i]
+            m.wall_time += elapsed
+            m.history.append(**H.row(
+                iteration=carry.iteration[i], fevals=carry.fevals[i], wall_time=m.wall_time,
+                objective=values[H.OBJECTIVE][i], penalty=values[H.PENALTY][i],
+                train_terms={k: v[i] for k, v in values["train"].items()},
+                test_terms={k: v[i] for k, v in values["test"].items()},
+                test_rmae=values[H.TEST_RMAE][i] if H.TEST_RMAE in values else None))
+
+    def decide(self, m: Member, iteration: int, diverged: bool) -> str | None:
+        """The member's stop reason after ``iteration`` (None: go on)."""
+        window, log_every = self.config["stop_window"], self.config["log_every"]
+        lag = window // log_every if window else 0
+        return stop_reason(m.history.rows[H.OBJECTIVE], iteration, diverged, lag, stop_tolerance(self.config),
+                           self.config["max_iters"])
+
+
+def start(config: dict, seeds, outs, checkpoints=None, progress: bool = True, lambdas=None) -> tuple[Training, Carry]:
+    """Members with their seeds, lambdas and outputs, each resumed from its checkpoint where
+    one matches; the stacked starting carry, its first history row recorded."""
+    config = run_config(config)
+    lambdas = [config["lambda"]] * len(seeds) if lambdas is None else list(lambdas)
+    if not len(seeds) == len(outs) == len(lambdas):
+        raise ValueError(f"train: as many outputs and lambdas as seeds are required "
+                         f"(got {len(seeds)} seeds, {len(outs)} outputs, {len(lambdas)} lambdas)")
+    checkpoints = checkpoints or [f"{o}.ckpt.h5" for o in outs]
+    revision = io.git_revision()
+    members = [
+        Member(config=run_config({**config, "seed": s, "lambda": lam}), out=Path(o), checkpoint=Path(c),
+               history=History(), revision=revision)
+        for s, lam, o, c in zip(seeds, lambdas, outs, checkpoints)
+    ]
+    problem = Problem.from_config(config)
+    carries = []
+    for m in members:
+        fresh = problem.init_carry(m.seed, m.lam)
+        loaded = load_checkpoint(m, fresh)
+        if loaded is not None:
+            m.resumed_from = int(loaded.iteration)
+            if progress:
+                print(f"pinnfail: seed {m.seed} resumes at iteration {m.resumed_from}", file=sys.stderr)
+        carries.append(loaded if loaded is not None else fresh)
+    job = Training(config, members, problem, problem.lambdas(lambdas, len(members)),
+                   stack([problem.test_points(s) for s in seeds]), make_chunk(problem, len(members)),
+                   make_metrics(problem))
+    carry = stack(carries)
+    job.record(carry, 0.0, [i for i, m in enumerate(members) if not m.history.rows])
+    for m in members:
+        if m.resumed_from:
+            m.stop_reason = job.decide(m, m.resumed_from, False)
+    return job, carry
+
+
+def loop(job: Training, carry: Carry, progress: bool = True) -> tuple[Carry, bool]:
+    """Chunks of ``log_every`` iterations until every member has stopped, recording, deciding
+    and checkpointing after each; returns the carry and whether a signal interrupted it."""
+    config, members = job.config, job.members
+    log_every, max_iters, ckpt_every = config["log_every"], config["max_iters"], config["checkpoint_every"]
+    active = np.array([m.stop_reason is None for m in members])
+    last_print = time.perf_counter()
+    with Interrupt() as interrupt:
+        while active.any():
+            began = time.perf_counter()
+            n = int(min(log_every, max_iters - np.asarray(carry.iteration)[active].max()))
+            carry = job.chunk(carry, job.problem.train_points, n, jnp.asarray(active), job.lams)
+            iterations = jax.device_get(carry.iteration)
+            elapsed = time.perf_counter() - began
+            ran = np.flatnonzero(active)
+            job.record(carry, elapsed, ran)
+            diverged = jax.device_get(carry.diverged)
+            for i in ran:
+                members[i].stop_reason = job.decide(members[i], int(iterations[i]), bool(diverged[i]))
+                active[i] = members[i].stop_reason is None
+            due = ckpt_every and any(iterations[i] % ckpt_every == 0 for i in np.flatnonzero(active))
+            if interrupt.requested or due:
+                for i in np.flatnonzero(active):
+                    save_checkpoint(members[i], member(carry, i))
+            if progress and (time.perf_counter() - last_print > 5 or not active.any()):
+                last_print = time.perf_counter()
+                _print_progress(config, members, iterations, elapsed, n)
+            if interrupt.requested:
+                for i in np.flatnonzero(active):
+                    members[i].stop_reason = "interrupted"
+                break
+    return carry, interrupt.requested
+
+
+def finish(job: Training, carry: Carry) -> None:
+    """Each member's run.h5; its checkpoint kept if asked (or interrupted), else removed."""
+    for i, m in enumerate(job.members):
+        write_run(m, job.problem, member(carry, i))
+        if job.config["keep_checkpoint"] and m.stop_reason != "interrupted":
+            save_checkpoint(m, member(carry, i))
+        elif m.stop_reason != "interrupted" and m.checkpoint.exists():
+            m.checkpoint.unlink()
+
+
 def train(
     config: dict,
     seeds: Sequence[int],
@@ -170,92 +284,12 @@ def train(
     members with their stop reasons. On SIGTERM/SIGINT it saves checkpoints,
     writes run.h5 files marked ``interrupted`` and raises ``SystemExit(143)``.
     """
-    config = run_config(config)
-    lambdas = [config["lambda"]] * len(seeds) if lambdas is None else list(lambdas)
-    if not len(seeds) == len(outs) == len(lambdas):
-        raise ValueError(f"train: as many outputs and lambdas as seeds are required "
-                         f"(got {len(seeds)} seeds, {len(outs)} outputs, {len(lambdas)} lambdas)")
-    checkpoints = checkpoints or [f"{o}.ckpt.h5" for o in outs]
-    revision = io.git_revision()
-    members = [
-        Member(config=run_config({**config, "seed": s, "lambda": lam}), out=Path(o), checkpoint=Path(c),
-               history=History(), revision=revision)
-        for s, lam, o, c in zip(seeds, lambdas, outs, checkpoints)
-    ]
-    problem = Problem.from_config(config)
-    lams = problem.lambdas(lambdas, len(members))
-    carries = []
-    for m in members:
-        fresh = problem.init_carry(m.seed, m.lam)
-        loaded = load_checkpoint(m, fresh)
-        if loaded is not None:
-            m.resumed_from = int(loaded.iteration)
-            if progress:
-                print(f"pinnfail: seed {m.seed} resumes at iteration {m.resumed_from}", file=sys.stderr)
-        carries.append(loaded if loaded is not None else fresh)
-    carry = stack(carries)
-    tests = stack([problem.test_points(s) for s in seeds])
-    chunk, metrics = make_chunk(problem, len(members)), make_metrics(problem)
-    tol = stop_tolerance(config)
-    log_every, window = config["log_every"], config["stop_window"]
-    max_iters, ckpt_every = config["max_iters"], config["checkpoint_every"]
-
-    def record(carry, elapsed, which):
-        values = jax.device_get(metrics(carry.params, problem.train_points, tests, lams))
-        for i in which:
-            m = members[i]
-            m.wall_time += elapsed
-            train_terms = {k: v[i] for k, v in values["train"].items()}
-            test_terms = {k: v[i] for k, v in values["test"].items()}
-            m.history.append(**H.row(
-                iteration=carry.iteration[i], fevals=carry.fevals[i], wall_time=m.wall_time,
-                objective=values[H.OBJECTIVE][i], penalty=values[H.PENALTY][i],
-                train_terms=train_terms, test_terms=test_terms,
-                test_rmae=values[H.TEST_RMAE][i] if H.TEST_RMAE in values else None))
-
-    def decide(m: Member, iteration: int, diverged: bool) -> str | None:
-        lag = window // log_every if window else 0
-        return stop_reason(m.history.rows[H.OBJECTIVE], iteration, diverged, lag, tol, max_iters)
-
-    record(carry, 0.0, [i for i, m in enumerate(members) if not m.history.rows])
-    for i, m in enumerate(members):
-        if m.resumed_from:
-            m.stop_reason = decide(m, m.resumed_from, False)
-    active = np.array([m.stop_reason is None for m in members])
-    last_print = time.perf_counter()
-    with Interrupt() as interrupt:
-        while active.any():
-            start = time.perf_counter()
-            n = int(min(log_every, max_iters - np.asarray(carry.iteration)[active].max()))
-            carry = chunk(carry, problem.train_points, n, jnp.asarray(active), lams)
-            iterations = jax.device_get(carry.iteration)
-            elapsed = time.perf_counter() - start
-            ran = np.flatnonzero(active)
-            record(carry, elapsed, ran)
-            diverged = jax.device_get(carry.diverged)
-            for i in ran:
-                members[i].stop_reason = decide(members[i], int(iterations[i]), bool(diverged[i]))
-                active[i] = members[i].stop_reason is None
-            due = ckpt_every and any(iterations[i] % ckpt_every == 0 for i in np.flatnonzero(active))
-            if interrupt.requested or due:
-                for i in np.flatnonzero(active):
-                    save_checkpoint(members[i], member(carry, i))
-            if progress and (time.perf_counter() - last_print > 5 or not active.any()):
-                last_print = time.perf_counter()
-                _print_progress(config, members, iterations, elapsed, n)
-            if interrupt.requested:
-                for i in np.flatnonzero(active):
-                    members[i].stop_reason = "interrupted"
-                break
-    for i, m in enumerate(members):
-        write_run(m, problem, member(carry, i))
-        if config["keep_checkpoint"] and m.stop_reason != "interrupted":
-            save_checkpoint(m, member(carry, i))
-        elif m.stop_reason != "interrupted" and m.checkpoint.exists():
-            m.checkpoint.unlink()
-    if interrupt.requested:
+    job, carry = start(config, seeds, outs, checkpoints, progress, lambdas)
+    carry, interrupted = loop(job, carry, progress)
+    finish(job, carry)
+    if interrupted:
         raise SystemExit(143)
-    return members
+    return job.members
 
 
 def _print_progress(config: dict, members: Sequence[Member], iterations, elapsed: float, n: int) -> None:
