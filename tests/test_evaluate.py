@@ -167,3 +167,38 @@ def test_evaluation_stores_the_collocation_signature(evaluated):
     for key in ("residual_at_points", "residual_midway_x", "residual_midway_t"):
         assert m[key] > 0
     assert math.isclose(m["residual_midway_x_ratio"], m["residual_midway_x"] / m["residual_at_points"])
+
+
+def test_amending_an_old_evaluation_adds_the_signature_and_nothing_else(evaluated, tmp_path):
+    import shutil
+
+    import h5py
+
+    from pinnfail import io
+    from pinnfail.evaluate import amend_signature
+
+    folder, _, paths = evaluated
+    old = tmp_path / "eval.h5"
+    shutil.copyfile(paths[0], old)
+    signature_keys = [k for k in read_metrics(old) if k.startswith("residual_") and k != "residual_grid"]
+    with h5py.File(old, "r+") as f:  # an evaluation made before the signature existed
+        for k in signature_keys:
+            del f.attrs[k]
+    before = read_metrics(old)
+    run = next(p for p in folder.glob("run*.h5") if p.name.endswith("0.h5"))
+    signature = amend_signature(run, old)
+    after = read_metrics(old)
+    assert {k: after[k] for k in before} == before
+    assert set(after) - set(before) == {*signature_keys, "amended"} and after["amended"][0]["what"] == "collocation signature"
+    fresh = read_metrics(paths[0])
+    assert all(math.isclose(after[k], fresh[k], rel_tol=1e-12) for k in signature_keys)
+    with h5py.File(old) as a, h5py.File(paths[0]) as b:
+        assert all(np.array_equal(a[k][()], b[k][()]) for k in b)
+    amend_signature(run, old)  # the same values again: allowed, recorded twice
+    assert len(read_metrics(old)["amended"]) == 2
+    with pytest.raises(io.ArtifactError, match="would change"):
+        io.amend_evaluation(old, {"rmae": 0.5}, "a different rMAE")
+    damaged = tmp_path / "damaged.h5"
+    damaged.write_bytes(b"not hdf5")
+    with pytest.raises(io.ArtifactError, match="damaged.h5"):
+        io.amend_evaluation(damaged, signature, "signature")
