@@ -239,9 +239,8 @@ def fig4_precision(variants):
         return Verdict(UNDECIDED, "no committed run of both precisions")
     a, b = max(f32, key=strength), max(f64, key=strength)
     k = int(a.median("iterations"))
-    mid = lambda xs: sorted(xs)[(len(xs) - 1) // 2]  # noqa: E731
-    at64 = mid([r.at_iteration(H.TEST_TOTAL, k) for r in b.records])
-    at32 = mid([r.at_iteration(H.TEST_TOTAL, k) for r in a.records])
+    at64 = _median(r.at_iteration(H.TEST_TOTAL, k) for r in b.records)
+    at32 = _median(r.at_iteration(H.TEST_TOTAL, k) for r in a.records)
     return Verdict(UNDECIDED, f"unequal budgets: FP32 stopped by the rule at {k} iterations (rMAE "
                    f"{a.median('rmae'):.2g}), FP64 ran {b.budget[0]} (rMAE {b.median('rmae'):.2g}); at {k} "
                    f"iterations the test loss was {at32:.3g} (FP32) and {at64:.3g} (FP64)",
@@ -407,26 +406,24 @@ def fewer_points(variants):
 SIGNATURE_RATIO = 10.0  # midway / at the training points, root mean square |residual|: one decade
 
 
-def _seed_median(v: Variant, key: str) -> float:
-    """The median over seeds, infinities included (a residual exactly zero at the points)."""
-    values = [float(r.get(key)) for r in v.records]
-    return float(np.median(values)) if values else math.nan
+def _midway_ratio(v: Variant, axis: str, stat: str = "rms") -> float:
+    """The seeds' median of midway along ``axis`` / at the training points, of the median
+    (``stat="median"``) or the RMS |residual| (infinities kept: a residual exactly zero at
+    the points and not midway)."""
+    kind = "" if stat == "median" else "rms_"
 
-
-def _rms_ratio(v: Variant, axis: str) -> float:
-    """Midway along ``axis`` / at the points, of the RMS |residual|: the seeds' median."""
     def one(r):
-        mid, at = float(r.get(f"residual_rms_midway_{axis}")), float(r.get("residual_rms_at_points"))
+        mid, at = float(r.get(f"residual_{kind}midway_{axis}")), float(r.get(f"residual_{kind}at_points"))
         return mid / at if at > 0 else math.inf if mid > 0 else math.nan
     values = [one(r) for r in v.records]
     return float(np.median(values)) if values else math.nan
 
 
 def _signature_text(v: Variant) -> str:
-    x, t = _seed_median(v, "residual_midway_x_ratio"), _seed_median(v, "residual_midway_t_ratio")
     return (f"{v.label()} ({v.classes_text()}): RMS residual midway between the training points / at them "
-            f"{_rms_ratio(v, 'x'):.3g}x along x, {_rms_ratio(v, 't'):.3g}x along t; medians "
-            f"{v.median('residual_at_points'):.2g} at the points, {x:.3g}x along x, {t:.3g}x along t")
+            f"{_midway_ratio(v, 'x'):.3g}x along x, {_midway_ratio(v, 't'):.3g}x along t; medians "
+            f"{v.median('residual_at_points'):.2g} at the points, {_midway_ratio(v, 'x', 'median'):.3g}x along x, "
+            f"{_midway_ratio(v, 't', 'median'):.3g}x along t")
 
 
 def collocation_signature(variants):
@@ -441,7 +438,7 @@ def collocation_signature(variants):
                "Fig. 3": _family(variants, "wave", "fp64", "none", **TABLE1["wave"])}
 
     def judge(v):
-        along = [axis for axis in ("x", "t") if _rms_ratio(v, axis) >= SIGNATURE_RATIO]
+        along = [axis for axis in ("x", "t") if _midway_ratio(v, axis) >= SIGNATURE_RATIO]
         where = f"a signature along {' and '.join(along)}" if along else "no signature"
         return (HOLDS if along else FAILS), f"{where}: {_signature_text(v)}"
 
