@@ -26,7 +26,7 @@ include: "workflow/rules/evidence.smk"
 
 rule all:
     input:
-        "results/table1.csv",
-        "results/table1.md",
-        expand("results/figures/{figure}.{ext}", figure=FIGURES, ext=("png", "pdf")),
+        layout.TABLE1_CSV,
+        layout.TABLE1_MD,
+        [layout.figure_file(figure, ext) for figure in FIGURES for ext in ("png", "pdf")],
     default_target: True

@@ -1,4 +1,6 @@
 """Report captions are written from the artifacts: they quote each run's rMAE and class."""
+import json
+
 from pinnfail import captions, tables
 from pinnfail.evaluate import read_metrics
 from pinnfail.tables import _fmt
@@ -41,6 +43,7 @@ def test_caption_command_writes_the_file(evaluated, tmp_path):
 
     _, _, paths = evaluated
     out = tmp_path / "fig5.rst"
-    assert main(["caption", "fig5", "--run", f"convection=run.h5:{paths[0]}", "--out", str(out)]) == 0
+    manifest = json.dumps({"figure": "fig5", "evals": {"convection": str(paths[0])}})
+    assert main(["caption", "--manifest", manifest, "--out", str(out)]) == 0
     m = read_metrics(paths[0])
     assert f"rMAE {_fmt(float(m['rmae']))}" in out.read_text()

@@ -19,6 +19,11 @@ def run_process(*args, cwd=None):
 
 @pytest.mark.parametrize("args, message", [
     (["--pde", "heat"], "invalid choice: 'heat'"),
+    ([], "give --pde or --manifest"),
+    (["--manifest", '{"pde": "wave", "settings": {"nx": -3}}'], "reference.nx"),
+    (["--manifest", '{"pde": "wave", "params": [1]}'], "manifest.params: expected a mapping"),
+    (["--manifest", '{"pde": "wave", "colour": 1}'], "unknown field(s) ['colour']"),
+    (["--manifest", '{"pde": "wave"'], "manifest: not JSON"),
     (["--pde", "wave", "--set", "nx=-3"], "reference.nx"),
     (["--pde", "wave", "--set", "grid=3"], "grid"),
     (["--pde", "wave", "--param", "gamma=2"], "gamma"),
@@ -100,12 +105,13 @@ def test_study_lists_added_seeds_only_for_a_staged_study(tmp_path):
     runs = sorted(root.glob("*/seed*/run.h5"))
     assert len(runs) == 3
     with h5py.File(runs[0], "r") as f:
-        settings = json.dumps({"v": json.loads(f.attrs["config"])})
-    variant = "--variant=v=" + ",".join(f"{r}:{r.with_name('eval.h5')}" for r in runs)
+        settings = json.loads(f.attrs["config"])
+    manifest = {"title": "t", "variants": {"v": {"settings": settings, "runs": [
+        {"run": str(r), "eval": str(r.with_name("eval.h5"))} for r in runs]}}}
     plain, staged = tmp_path / "plain.md", tmp_path / "staged.md"
     from pinnfail.cli import main
-    assert main(["study", variant, f"--settings={settings}", "--md", str(plain)]) == 0
-    assert main(["study", variant, f"--settings={settings}", "--md", str(staged), "--sweep-seeds", "0"]) == 0
+    assert main(["study", "--manifest", json.dumps(manifest), "--md", str(plain)]) == 0
+    assert main(["study", "--manifest", json.dumps({**manifest, "sweep_seeds": [0]}), "--md", str(staged)]) == 0
     assert "Seeds added after the selection" not in plain.read_text()
     text = staged.read_text()
     assert "Seeds added after the selection" in text

@@ -31,10 +31,9 @@ def runs(tmp_path_factory):
 
 def test_runs_csv_has_one_line_per_run_from_the_artifacts(runs):
     base, pairs = runs
-    argv = ["runs", "--csv", str(base / "runs.csv"), "--method", "exp=double PINN, 'quoted'"]
-    for run, ev in pairs:
-        argv += ["--run", f"exp={run}:{ev}"]
-    assert main(argv) == 0
+    manifest = {"runs": [{"experiment": "exp", "method": "double PINN, 'quoted'", "run": run, "eval": ev}
+                         for run, ev in pairs]}
+    assert main(["runs", "--csv", str(base / "runs.csv"), "--manifest", json.dumps(manifest)]) == 0
     rows = list(csv.DictReader(open(base / "runs.csv")))
     assert [row["seed"] for row in rows] == ["0", "1"]
     for row, (run, ev) in zip(rows, pairs):
@@ -51,9 +50,8 @@ def test_runs_csv_has_one_line_per_run_from_the_artifacts(runs):
 
 def test_convergence_figure_is_written(runs):
     base, pairs = runs
-    argv = ["convergence", "--png", str(base / "c.png"), "--pdf", str(base / "c.pdf")]
-    for run, ev in pairs:
-        argv += ["--run", f"double PINN={run}:{ev}"]
+    manifest = {"runs": [{"label": "double PINN", "run": run, "eval": ev} for run, ev in pairs]}
+    argv = ["convergence", "--png", str(base / "c.png"), "--pdf", str(base / "c.pdf"), "--manifest", json.dumps(manifest)]
     assert main(argv) == 0
     assert (base / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (base / "c.pdf").stat().st_size > 1000
 
@@ -66,7 +64,15 @@ def test_rmae_axis_spans_at_least_a_decade():
     assert (lo, hi) == pytest.approx((1e-3, 1e-2))
 
 
-def test_bad_run_argument_is_one_line_error(runs, capsys):
+@pytest.mark.parametrize("manifest, message", [
+    ({"runs": [{"experiment": "e", "method": "m", "run": "r.h5"}]}, "manifest.runs[0].eval: missing"),
+    ({"runs": [{"experiment": "e", "method": 3, "run": "r.h5", "eval": "e.h5"}]},
+     "manifest.runs[0].method: expected a string, got 3"),
+    ({"runs": {"e": "r.h5"}}, "manifest.runs: expected a list"),
+    ({"runs": [{"experiment": "e", "method": "m", "run": "nothing.h5", "eval": "e.h5"}]}, "nothing.h5"),
+])
+def test_a_bad_manifest_is_one_line_naming_the_field(runs, capsys, manifest, message):
     base, _ = runs
-    assert main(["runs", "--csv", str(base / "x.csv"), "--run", "no-paths"]) == 2
-    assert "LABEL=RUN.h5:EVAL.h5" in capsys.readouterr().err and not (base / "x.csv").exists()
+    assert main(["runs", "--csv", str(base / "x.csv"), "--manifest", json.dumps(manifest)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and not (base / "x.csv").exists()

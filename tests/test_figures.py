@@ -5,6 +5,7 @@ The runs are made once per module: one batched ``train`` call per equation (the
 seeds of a batch stand in for the roles of a figure; a figure does not care
 which regularizer a role's run used, only its labels do).
 """
+import json
 import ast
 import os
 import shutil
@@ -290,44 +291,76 @@ def cli(argv):
     args.func(args)
 
 
+def figure_manifest(name, runs, references, style=None, **changes):
+    """`pinnfail figure --manifest`: the JSON the workflow passes (pinnfail.manifest.Figure)."""
+    entry = {"name": name, "runs": {role: {"run": str(r), "eval": str(e)} for role, (r, e) in runs.items()},
+             "references": {pde: str(path) for pde, path in references.items()}, "style": style or {}}
+    return json.dumps({**entry, **changes})
+
+
 def test_command_line(inputs, tmp_path, capsys):
     runs, refs = inputs["fig5"]
-    argv = ["figure", "fig5", "--png", str(tmp_path / "fig5.png"), "--pdf", str(tmp_path / "fig5.pdf"),
-            "--style", "dpi=100", "--style", "width=6"]
-    for role, (run, ev) in runs.items():
-        argv += ["--run", f"{role}={run}:{ev}"]
-    for pde, path in refs.items():
-        argv += ["--reference", f"{pde}={path}"]
+    argv = ["figure", "--manifest", figure_manifest("fig5", runs, refs, {"dpi": 100, "width": 6}),
+            "--png", str(tmp_path / "fig5.png"), "--pdf", str(tmp_path / "fig5.pdf")]
     cli(argv)
     assert '"figure": "fig5"' in capsys.readouterr().out
     check_outputs(tmp_path, "fig5", width_in=6, dpi=100)
 
     runs, ref = inputs["fig1"]
-    base = ["figure", "fig1", "--style", "dpi=40", "--png", str(tmp_path / "a" / "f.png"), "--pdf", str(tmp_path / "a" / "f.pdf"),
-            "--reference", str(ref)]
-    good = [f"--run=failure={runs['failure'][0]}:{runs['failure'][1]}",
-            f"--run=regularized={runs['regularized'][0]}:{runs['regularized'][1]}"]
+    out = ["--png", str(tmp_path / "a" / "f.png"), "--pdf", str(tmp_path / "a" / "f.pdf")]
+    good = {"convection": ref}
+    bogus = {**runs, "bogus": runs["failure"]}
     bad = {
-        "unknown role": good + ["--run", f"bogus={runs['failure'][0]}:{runs['failure'][1]}"],
-        "given twice": good + [good[0]],
-        "RUN_H5:EVAL_H5": good[:1] + ["--run", f"regularized={runs['regularized'][0]}"],
-        "unknown key": good + ["--style", "colour=red"],
-        "unknown figure": good,
+        "unknown role": figure_manifest("fig1", bogus, good, {"dpi": 40}),
+        "given twice": figure_manifest("fig1", runs, good).replace('"runs": {', '"runs": {"failure": {"run": "x", '
+                                                                   '"eval": "y"}, ', 1),
+        r"manifest.runs.regularized.eval: missing": figure_manifest("fig1", runs, good).replace(
+            f', "eval": "{runs["regularized"][1]}"', "", 1),
+        "unknown key": figure_manifest("fig1", runs, good, {"colour": "red"}),
+        "unknown figure": figure_manifest("fig2", runs, good),
+        "is for 'convection', not 'wave'": figure_manifest("fig1", runs, {"wave": ref}),
+        "one reference": figure_manifest("fig1", runs, {"convection": ref, "wave": ref}),
+        "names no reference": figure_manifest("fig1", runs, {}),
     }
-    for message, extra in bad.items():
-        argv = base + extra
-        if message == "unknown figure":
-            argv[1] = "fig2"
+    for message, manifest in bad.items():
         with pytest.raises(ValueError, match=message):
-            cli(argv)
+            cli(["figure", "--manifest", manifest, *out])
     assert not (tmp_path / "a").exists()
-    with pytest.raises(ValueError, match="is for 'convection', not 'wave'"):
-        cli(base[:-2] + ["--reference", f"wave={ref}"] + good)
-    with pytest.raises(ValueError, match="one reference"):
-        cli(base + ["--reference", f"convection={ref}"] + good)
-    assert not (tmp_path / "a").exists()
-    cli(base[:-2] + ["--reference", f"convection={ref}"] + good)
+    path = tmp_path / "manifest.json"  # a manifest may also be a file
+    path.write_text(figure_manifest("fig1", runs, good, {"dpi": 40}))
+    cli(["figure", "--manifest", str(path), *out])
     assert (tmp_path / "a" / "f.png").exists() and (tmp_path / "a" / "f.pdf").exists()
+
+
+def test_a_new_figure_draws_through_the_public_path(inputs, tmp_path, capsys):
+    """A toy figure, registered as a figure module does (``@figure``), drawn by `pinnfail figure
+    --manifest` with its role checked, as the workflow's figure rule would call it."""
+    from pinnfail import history as H
+    from pinnfail.figures import inputs as registry
+    from pinnfail.figures import panels
+
+    @registry.figure("fig99", roles=("run",))
+    def fig99(runs, reference, png, pdf, style=None):
+        cases, _ = registry.load("fig99", runs, reference)
+
+        def draw(style):
+            fig = panels.new_figure(style, 4.0)
+            ax = fig.subplots()
+            ax.semilogy(cases[0].run.history[H.ITERATION], cases[0].run.history[H.OBJECTIVE])
+            return fig
+
+        return panels.render("fig99", png, pdf, style, draw)
+
+    runs, ref = inputs["fig1"]
+    try:
+        out = ["--png", str(tmp_path / "t.png"), "--pdf", str(tmp_path / "t.pdf")]
+        with pytest.raises(ValueError, match="run"):
+            cli(["figure", "--manifest", figure_manifest("fig99", runs, {"convection": ref}), *out])
+        cli(["figure", "--manifest", figure_manifest("fig99", {"run": runs["failure"]}, {"convection": ref}), *out])
+        assert '"figure": "fig99"' in capsys.readouterr().out
+        assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "t.pdf").exists()
+    finally:
+        del registry.FIGURES["fig99"], registry.ROLES["fig99"]
 
 
 NETWORK_MODULES = ("model", "jets", "losses", "train", "lbfgs", "collocation", "evaluate")

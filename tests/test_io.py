@@ -271,16 +271,22 @@ def test_every_subcommand_reports_a_bad_artifact_in_one_line(artifacts, tmp_path
     bad_ref = str(_truncated(artifacts["reference"], tmp_path))
     foreign = str(_foreign(tmp_path))
     out = tmp_path / "out"
-    settings = json.dumps({"v": {k: v for k, v in TINY.items()}})
+    def manifest(**entry):
+        return json.dumps(entry)
+
+    pair = {"run": bad_run, "eval": ev}
     commands = [
         (["evaluate", bad_run, "--reference", ref, "--out", str(out / "e.h5")], bad_run, "truncated"),
         (["evaluate", run, "--reference", bad_ref, "--out", str(out / "e.h5")], bad_ref, "truncated"),
         (["evaluate", foreign, "--reference", ref], foreign, "not a run file (missing 'params'"),
-        (["table1", "--row", f"m={foreign}", "--csv", str(out / "t.csv")], foreign,
-         "not an evaluation file"),
-        (["figure", "fig1", "--run", f"failure={bad_run}:{ev}", "--run", f"regularized={run}:{ev}",
-          "--reference", ref, "--png", str(out / "f.png"), "--pdf", str(out / "f.pdf")], bad_run, "truncated"),
-        (["study", "--variant", f"v={bad_run}:{ev}", "--settings", settings, "--csv", str(out / "s.csv")],
+        (["table1", "--manifest", manifest(rows=[{"method": "m", "evals": [foreign]}]), "--csv", str(out / "t.csv")],
+         foreign, "not an evaluation file"),
+        (["figure", "--manifest", manifest(name="fig1", runs={"failure": pair, "regularized": {"run": run, "eval": ev}},
+                                           references={TINY["pde"]: ref}),
+          "--png", str(out / "f.png"), "--pdf", str(out / "f.pdf")], bad_run, "truncated"),
+        (["study", "--manifest", manifest(title="t", variants={"v": {"settings": dict(TINY), "runs": [pair]}}),
+          "--csv", str(out / "s.csv")], bad_run, "truncated"),
+        (["runs", "--manifest", manifest(runs=[{"experiment": "e", "method": "m", **pair}]), "--csv", str(out / "r.csv")],
          bad_run, "truncated"),
     ]
     for i, (argv, path, message) in enumerate(commands):

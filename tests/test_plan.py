@@ -1,5 +1,6 @@
 """Workflow planning: study experiments (continued runs) and committed runs read instead of trained."""
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -76,7 +77,44 @@ def test_planning_imports_no_jax():
     import subprocess
     import sys
 
-    code = ("import pinnfail.plan, pinnfail.cluster, pinnfail.cli, pinnfail.config, pinnfail.ledger, sys; "
+    code = ("import pinnfail.plan, pinnfail.cluster, pinnfail.cli, pinnfail.config, pinnfail.ledger, "
+            "pinnfail.manifest, pinnfail.layout, pinnfail.flags, sys; "
             "from pinnfail.pdes import PDES; assert PDES['wave'].condition_names; "
             "assert 'jax' not in sys.modules, sorted(m for m in sys.modules if m.startswith('jax'))")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _quick_plan():
+    import yaml
+    from snakemake.utils import update_config
+
+    from pinnfail.plan import WorkflowPlan
+
+    root = Path(__file__).resolve().parents[1]
+    config = yaml.safe_load((root / "config.yaml").read_text())
+    update_config(config, yaml.safe_load((root / "workflow/presets/quick.yaml").read_text()))
+    return WorkflowPlan(config, root / "workflow/schemas/config.schema.yaml")
+
+
+def test_every_job_argument_is_a_manifest_its_command_reads_back():
+    """What the plan hands each command is what that command reads (pinnfail.manifest): the
+    quick preset's references, evaluations, Table 1, figures, studies and evidence."""
+    from pinnfail import layout
+    from pinnfail import manifest as M
+
+    p = _quick_plan()
+    jobs = [p.reference_argv(pde) for pde in sorted({p.pde_of(e) for e in p.experiments})]
+    jobs += [p.evaluate_argv(e, s) for e, seeds in p.seeds.items() for s in seeds]
+    jobs += [p.table_argv(), *map(p.figure_argv, p.figures), p.runs_argv(p.table1_runs()),
+             p.convergence_argv(p.table1_runs())]
+    jobs += [p.study_argv(study) for study in p.studies if not p.staged(study)]
+    assert len(jobs) > 20
+    for argv in jobs:
+        command, flag, text = argv[-3:]
+        assert flag == "--manifest" and command in M.COMMANDS
+        job = M.read(M.COMMANDS[command], text)
+        assert M.dumps(job) == text
+    for e, seeds in p.seeds.items():
+        for s in seeds:
+            assert layout.parse_run_file(p.run_path(e, s, "eval")) == (e, s, "eval")
+

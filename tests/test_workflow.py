@@ -327,6 +327,10 @@ BAD_CONFIGS = [
      "figures.publish.figures: unknown figure(s) ['fig9']"),
     (lambda c: [c["study"][s].update(publish="docs/same") for s in ("regularizers_quick", "precision_quick")],
      "docs/same/study.md: published twice (publish_precision_quick, publish_regularizers_quick)"),
+    (lambda c: c["table1"]["rows"].append({"method": "x", "experiment": "ghost"}),
+     "].experiment: unknown experiment 'ghost'"),
+    (lambda c: c["study"]["regularizers"].update(figures=["fig6"]),
+     "study.regularizers.figures: fig1 and fig6 need variants of one equation, got ['convection', 'reaction', 'wave']"),
 ]
 
 

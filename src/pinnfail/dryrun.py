@@ -119,3 +119,36 @@ def _listening(logger: logging.Logger, handler: logging.Handler, quiet: bool):
         logger.removeHandler(handler)
         for h, level in levels.items():
             h.setLevel(level)
+
+
+def cost_preview(targets: Sequence[str], configfiles: Sequence[str] = (), rates_files: Sequence[str] = ()) -> list[dict]:
+    """The training jobs ``snakemake -n TARGETS --configfile CONFIGFILES`` plans, each with its
+    Slurm request and its cost priced by measured rates (``pinnfail cost``), sorted by name."""
+    import yaml
+    from snakemake.utils import update_config
+
+    from . import layout
+    from .cluster import job_cost, load_rates
+    from .config import ConfigError
+    from .pdes import load_plugin
+    from .plan import plan
+
+    config = yaml.safe_load(Path("config.yaml").read_text())
+    for path in configfiles:
+        update_config(config, yaml.safe_load(Path(path).read_text()) or {})
+    for path in config.get("pde_plugins") or []:  # as the workflow does, before planning
+        load_plugin(path)
+    experiments = plan(config).experiments
+    rates = load_rates(rates_files)
+    try:
+        planned = planned_jobs(targets, configfiles)
+    except DryRunError as err:
+        raise ConfigError(f"snakemake -n: {err}") from None
+    jobs = []
+    for job in planned:
+        if not job.rule.startswith("train"):
+            continue
+        runs = [layout.parse_run_file(out) for out in job.outputs]
+        name = job.rule if job.rule != "train" else f"{runs[0].experiment}/seed{runs[0].seed}"
+        jobs.append({"name": name, **job_cost(experiments[runs[0].experiment], len(runs), job.resources, rates)})
+    return sorted(jobs, key=lambda job: job["name"])

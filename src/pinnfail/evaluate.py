@@ -147,6 +147,31 @@ def classify(*, rmae: float, term_ratios: dict[str, float], stop_reason: str, ob
             "stop_tolerance": stop_tolerance}
 
 
+def loss_metrics(run: Run) -> dict:
+    """Train and test loss at the end of a run (from its history), their ratio per term and in
+    all, and what the run was (settings, iterations, stop reason, time)."""
+    hist, config = run.history, run.config
+    train_terms = {k: float(hist[H.train_term(k)][-1]) for k in run.term_names}
+    test_terms = {k: float(hist[H.test_term(k)][-1]) for k in run.term_names}
+    train_loss, test_loss = sum(train_terms.values()), sum(test_terms.values())
+    return {
+        "train_loss": train_loss,
+        "test_loss": test_loss,
+        "objective": float(hist[H.OBJECTIVE][-1]),
+        "penalty": float(hist[H.PENALTY][-1]),
+        "test_train_ratio": _ratio(test_loss, train_loss),
+        "term_test_train_ratios": {k: _ratio(test_terms[k], train_terms[k]) for k in train_terms},
+        "train_terms": train_terms,
+        "test_terms": test_terms,
+        "iterations": int(run.attrs["iterations"]),
+        "fevals": int(run.attrs["fevals"]),
+        "stop_reason": run.attrs["stop_reason"],
+        "n_points": int(run.attrs["n_points"]),
+        "wall_time_s": float(run.attrs["wall_time_s"]),
+        **{k: config[k] for k in ("pde", "regularizer", "lambda", "precision", "seed")},
+    }
+
+
 def evaluate(run_path, reference_path, residual_grid=(256, 256), thresholds=None,
              slice_grid=(2001, 11)) -> dict:
     """Metrics and fields of one run; see ``write_evaluation`` for the file layout."""
@@ -168,37 +193,12 @@ def evaluate(run_path, reference_path, residual_grid=(256, 256), thresholds=None
     x_res = np.linspace(pde.x0, pde.x1, residual_grid[0])
     t_res = np.linspace(pde.t0, pde.t1, residual_grid[1])
     r = on_grid(residual, x_res, t_res)
-    hist = run.history
-    train_terms = {k: float(hist[H.train_term(k)][-1]) for k in run.term_names}
-    test_terms = {k: float(hist[H.test_term(k)][-1]) for k in run.term_names}
-    train_loss, test_loss = sum(train_terms.values()), sum(test_terms.values())
-    ratio = _ratio(test_loss, train_loss)
-    metrics = {
-        **relative_errors(u_pred, ref.u),
-        "train_loss": train_loss,
-        "test_loss": test_loss,
-        "objective": float(hist[H.OBJECTIVE][-1]),
-        "penalty": float(hist[H.PENALTY][-1]),
-        "test_train_ratio": ratio,
-        "term_test_train_ratios": {k: _ratio(test_terms[k], train_terms[k]) for k in train_terms},
-        "train_terms": train_terms,
-        "test_terms": test_terms,
-        "iterations": int(run.attrs["iterations"]),
-        "fevals": int(run.attrs["fevals"]),
-        "stop_reason": run.attrs["stop_reason"],
-        "n_points": int(run.attrs["n_points"]),
-        "wall_time_s": float(run.attrs["wall_time_s"]),
-        "pde": config["pde"],
-        "regularizer": config["regularizer"],
-        "lambda": config["lambda"],
-        "precision": config["precision"],
-        "seed": config["seed"],
-    }
+    metrics = {**relative_errors(u_pred, ref.u), **loss_metrics(run)}
     metrics["max_term_test_train_ratio"] = max(metrics["term_test_train_ratios"].values())
     metrics.update(collocation_signature(residual, run.points))
     metrics.update(classify(
         rmae=metrics["rmae"], term_ratios=metrics["term_test_train_ratios"], stop_reason=metrics["stop_reason"],
-        objective_change=objective_change(hist[H.OBJECTIVE], config["stop_window"], config["log_every"]),
+        objective_change=objective_change(run.history[H.OBJECTIVE], config["stop_window"], config["log_every"]),
         stop_tolerance=stop_tolerance(config),
         thresholds=thresholds))
     metrics["failure_mode"] = metrics["classification"] == "overfit"

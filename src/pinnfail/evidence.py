@@ -8,6 +8,7 @@ the test loss, which needs no solution.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from .io import Run, atomic_paths, read_metrics, write_text
 from .tables import csv_text
@@ -124,3 +125,39 @@ def continuation_figure(runs: list[tuple[str, int, str, str, int]], png, pdf, so
         fig.savefig(tmp_png, format="png", dpi=dpi, metadata={"Software": None})
         fig.savefig(tmp_pdf, format="pdf", dpi=dpi, metadata={"CreationDate": None})
     plt.close(fig)
+
+
+def archive(prefixes, source, to) -> tuple[int, int, list[str]]:
+    """Copy the finished runs (run.h5 and eval.h5, never checkpoints) of the experiments under
+    SOURCE (laid out like results/runs) whose names start with one of PREFIXES into TO, the
+    same layout: a folder ``archive:`` reads instead of training. Returns (runs copied, bytes,
+    skipped seeds with the reason)."""
+    from .io import copy_artifact
+
+    source = Path(source)
+    experiments = sorted(d for d in source.iterdir() if d.is_dir() and d.name.startswith(tuple(prefixes))) \
+        if source.is_dir() else []
+    if not experiments:
+        raise ValueError(f"archive: no experiment under {source} starts with {' or '.join(prefixes)}")
+    copied, size, skipped = 0, 0, []
+    for experiment in experiments:
+        for seed in sorted(experiment.glob("seed*")):
+            run, evaluation = seed / "run.h5", seed / "eval.h5"
+            if not (run.is_file() and evaluation.is_file()):
+                skipped.append(f"{seed} (no run.h5 and eval.h5 pair)")
+                continue
+            if Run.read(run).attrs.get("stop_reason") == "interrupted":
+                skipped.append(f"{seed} (an interrupted run)")
+                continue
+            read_metrics(evaluation)
+            for path in (run, evaluation):
+                target = Path(to) / experiment.name / seed.name / path.name
+                copy_artifact(path, target)
+                size += target.stat().st_size
+            copied += 1
+    return copied, size, skipped
+
+
+def write_runs(manifest, csv) -> None:
+    """runs.csv of a ``manifest.Runs``: one line per run."""
+    write_runs_csv(csv, [run_row(r.experiment, r.method, r.run, r.eval) for r in manifest.runs])

@@ -221,22 +221,7 @@ def run_fixed_trip(step_fn, carry: Carry, flight: InFlight, points, n, active, l
 
 @dataclass(frozen=True)
 class Chunk:
-    """A jitted chunk of iterations (``make_chunk``) and the schedule it runs."""
-
-    jitted: Callable
-    schedule: str
-    n_members: int
-    lambdas: Callable
-
-    def __call__(self, carry: Carry, points, n, active, lams=None) -> Carry:
-        return self.jitted(carry, points, n, active, self.lambdas(lams, self.n_members))
-
-
-def make_chunk(problem: Problem, n_members: int, schedule: str = "auto", block: int = BLOCK, tail: int = TAIL,
-               unroll: int = 1) -> Chunk:
-    """A ``Chunk``: ``chunk(carry, points, n, active, lams=None)`` runs ``n`` L-BFGS
-    iterations for every active member (stacked carries; lams: per-member lambda,
-    None for the config's), jitted whole.
+    """A jitted chunk of iterations (``make_chunk``) and the schedule it runs.
 
     Schedules (``schedule="auto"``: ``fixed_trip`` on GPUs, ``while`` elsewhere):
 
@@ -260,7 +245,24 @@ def make_chunk(problem: Problem, n_members: int, schedule: str = "auto", block: 
       its ``n`` iterations. A member that is done sits out the rest of a block (its
       trials are evaluated and discarded). The iterates are those of ``while``;
       ``unroll``: trial steps per loop trip.
+    """
 
+    jitted: Callable
+    schedule: str
+    n_members: int
+    lambdas: Callable
+
+    def __call__(self, carry: Carry, points, n, active, lams=None) -> Carry:
+        return self.jitted(carry, points, n, active, self.lambdas(lams, self.n_members))
+
+
+def make_chunk(problem: Problem, n_members: int, schedule: str = "auto", block: int = BLOCK, tail: int = TAIL,
+               unroll: int = 1) -> Chunk:
+    """A ``Chunk``: ``chunk(carry, points, n, active, lams=None)`` runs ``n`` L-BFGS
+    iterations for every active member (stacked carries; lams: per-member lambda,
+    None for the config's), jitted whole.
+
+    Schedules: see ``Chunk``.
     Members that are inactive or have diverged keep their parameters and counters.
     """
     if schedule not in SCHEDULES:

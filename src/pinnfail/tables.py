@@ -132,3 +132,17 @@ def markdown(rows: list[dict], note: str = "") -> str:
 
 def write_markdown(path, rows: list[dict], note: str = "") -> None:
     write_text(path, markdown(rows, note))
+
+
+def write_table1(manifest, csv, md=None, caption=None, include_paper: bool = True) -> str:
+    """Table 1 of a ``manifest.Table1`` as CSV (and Markdown, and the report caption); returns
+    the Markdown."""
+    from .captions import table1_caption
+
+    table = table1([(row.method, row.evals) for row in manifest.rows], include_paper=include_paper)
+    write_csv(csv, table)
+    if md:
+        write_markdown(md, table, manifest.note)
+    if caption:
+        write_text(caption, table1_caption(table, manifest.note))
+    return markdown(table, manifest.note)

@@ -4,13 +4,13 @@
 
 rule table1:
     input:
-        table_evals,
+        [e for *_, e in PLAN.table1_runs()],
     output:
-        csv=captioned("results/table1.csv", "Table 1"),
-        md="results/table1.md",
-        caption=caption_of("results/table1.csv"),
+        csv=captioned(layout.TABLE1_CSV, "Table 1"),
+        md=layout.TABLE1_MD,
+        caption=layout.caption_of(layout.TABLE1_CSV),
     params:
-        argv=table_argv(),
+        argv=PLAN.table_argv(),
         outputs=output_flags("csv", "md", "caption"),
         code=CODE["table"],
     conda:
@@ -27,22 +27,20 @@ for _figure in FIGURES:
     rule:
         name:
             f"figure_{_figure}"
-        wildcard_constraints:
-            figure=_figure,
         input:
-            unpack(figure_inputs),
+            unpack(lambda wc, _figure=_figure: PLAN.figure_inputs(_figure)),
         output:
-            png=captioned("results/figures/{figure}.png", "Figures", figure=_figure),
-            pdf="results/figures/{figure}.pdf",
-            caption=caption_of("results/figures/{figure}.png"),
+            png=captioned(layout.figure_file(_figure, "png"), "Figures"),
+            pdf=layout.figure_file(_figure, "pdf"),
+            caption=layout.figure_file(_figure, "rst"),
         params:
-            argv=figure_argv,
+            argv=lambda wc, _figure=_figure: PLAN.figure_argv(_figure),
             outputs=output_flags("png", "pdf", "caption"),
             code=CODE["figures"],
         conda:
             "../envs/pinnfail.yaml"
         log:
-            "logs/figures/{figure}.log",
+            f"logs/figures/{_figure}.log",
         localrule: True
         script:
             "../scripts/pinnfail_cli.py"
@@ -58,11 +56,11 @@ for _name, (_folder, _products) in PUBLISHED.items():
         input:
             _products,
         output:
-            [os.path.join(_folder, os.path.basename(p)) for p in _products],
+            [layout.published(_folder, p) for p in _products],
         log:
             f"logs/publish/{_name}.log",
         params:
-            argv=pinnfail_argv("publish", *_products, "--to", _folder),
+            argv=PLAN.argv("publish", *_products, "--to", _folder),
             outputs=[],
         conda:
             "../envs/pinnfail.yaml"
@@ -77,9 +75,9 @@ if CLAIMS_FOLDERS:
         input:
             sorted(str(p) for folder in CLAIMS_FOLDERS for p in Path(folder).glob("*/seed*/*.h5")),
         output:
-            CLAIMS_DOC,
+            layout.CLAIMS_DOC,
         params:
-            argv=pinnfail_argv("claims", *CLAIMS_FOLDERS, f"--command=snakemake --cores 2 {CLAIMS_DOC}"),
+            argv=PLAN.argv("claims", *CLAIMS_FOLDERS, "--command", f"snakemake --cores 2 {layout.CLAIMS_DOC}"),
             outputs=output_flags("out"),
             code=CODE["claims"],
         conda:

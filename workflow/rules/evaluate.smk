@@ -1,11 +1,11 @@
 rule evaluate:
     input:
-        run=lambda wc: run_path(wc.experiment, wc.seed),
-        reference=lambda wc: reference_of(wc.experiment),
+        run=lambda wc: PLAN.run_path(wc.experiment, wc.seed),
+        reference=lambda wc: layout.reference_file(PLAN.pde_of(wc.experiment)),
     output:
-        out_path("{experiment}", "{seed}", "eval"),
+        layout.run_file("{experiment}", "{seed}", "eval"),
     params:
-        argv=evaluate_argv,
+        argv=lambda wc: PLAN.evaluate_argv(wc.experiment, wc.seed),
         outputs=output_flags("out"),
         code=CODE["evaluate"],
     conda:

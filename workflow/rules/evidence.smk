@@ -4,11 +4,11 @@
 
 rule runs_csv:
     input:
-        files_of(table1_runs()),
+        PLAN.files_of(PLAN.table1_runs()),
     output:
-        "results/runs.csv",
+        layout.RUNS_CSV,
     params:
-        argv=runs_argv(table1_runs()),
+        argv=PLAN.runs_argv(PLAN.table1_runs()),
         outputs=output_flags("csv"),
         code=CODE["evidence"],
     conda:
@@ -22,12 +22,12 @@ rule runs_csv:
 
 rule convergence:
     input:
-        files_of(table1_runs()),
+        PLAN.files_of(PLAN.table1_runs()),
     output:
-        png="results/figures/convergence.png",
-        pdf="results/figures/convergence.pdf",
+        png=layout.figure_file("convergence", "png"),
+        pdf=layout.figure_file("convergence", "pdf"),
     params:
-        argv=convergence_argv(table1_runs()),
+        argv=PLAN.convergence_argv(PLAN.table1_runs()),
         outputs=output_flags("png", "pdf"),
         code=CODE["evidence"],
     conda:
@@ -45,11 +45,11 @@ for _study in STUDIES:
         name:
             f"runs_csv_{_study}"
         input:
-            lambda wc, _study=_study: files_of(study_runs(_study)),
+            lambda wc, _study=_study: PLAN.files_of(PLAN.study_runs(_study, selection(_study))),
         output:
-            f"results/studies/{_study}/runs.csv",
+            layout.study_file(_study, "runs.csv"),
         params:
-            argv=lambda wc, _study=_study: runs_argv(study_runs(_study)),
+            argv=lambda wc, _study=_study: PLAN.runs_argv(PLAN.study_runs(_study, selection(_study))),
             outputs=output_flags("csv"),
             code=CODE["evidence"],
         conda:

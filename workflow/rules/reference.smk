@@ -1,8 +1,8 @@
 rule reference:
     output:
-        "data/reference/{pde}.h5",
+        layout.reference_file("{pde}"),
     params:
-        argv=reference_argv,
+        argv=lambda wc: PLAN.reference_argv(wc.pde),
         outputs=output_flags("out"),
         code=CODE["reference"],
     conda:

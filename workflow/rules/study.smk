@@ -2,7 +2,7 @@
 # Fig. 6, convergence, drawn from its selection), each with its report caption written from the
 # same artifacts; docs/claims.md (rule claims) reads their committed runs.
 for _study in STUDIES:
-    if staged(_study):
+    if PLAN.staged(_study):
         # After the sweep (the study's seeds): the strengths chosen by the lowest median test
         # loss, the seeds to add and the plateau stops to continue; the rules below read it.
 
@@ -10,11 +10,11 @@ for _study in STUDIES:
             name:
                 f"study_select_{_study}"
             input:
-                study_inputs(_study),
+                PLAN.study_inputs(_study),
             output:
-                selection_path(_study),
+                layout.selection_file(_study),
             params:
-                argv=study_select_argv(_study),
+                argv=PLAN.select_argv(_study),
                 outputs=output_flags("out"),
                 code=CODE["study"],
             conda:
@@ -25,26 +25,24 @@ for _study in STUDIES:
             script:
                 "../scripts/pinnfail_cli.py"
 
-    _figures = config["study"][_study].get("figures", [])
-    _figure_out = {f"{kind}_{name}": f"results/studies/{_study}/{name}.{kind}" for name in _figures
-                   for kind in ("png", "pdf")}
+    _figure_out = PLAN.study_figure_files(_study)
 
     rule:
         name:
             f"study_{_study}"
         input:
-            final_inputs(_study),
+            lambda wc, _study=_study: PLAN.study_inputs(_study, selection(_study)),
         output:
-            csv=captioned(f"results/studies/{_study}/study.csv", "Regularizer study"),
-            md=f"results/studies/{_study}/study.md",
-            caption=caption_of(f"results/studies/{_study}/study.csv"),
+            csv=captioned(layout.study_file(_study, "study.csv"), "Regularizer study"),
+            md=layout.study_file(_study, "study.md"),
+            caption=layout.caption_of(layout.study_file(_study, "study.csv")),
             **{k: captioned(v, "Regularizer study") if k.startswith("png") else v for k, v in _figure_out.items()},
-            **{f"rst_{name}": caption_of(f"results/studies/{_study}/{name}.png") for name in _figures},
+            **{f"rst_{k[4:]}": layout.caption_of(v) for k, v in _figure_out.items() if k.startswith("png")},
         params:
             # a function: for a staged study it reads the selection, which exists once the job runs
-            argv=lambda wc, _study=_study: study_argv([_study]) + study_figure_flags(_study),
+            argv=lambda wc, _study=_study: PLAN.study_argv(_study, selection(_study)),
             outputs=lambda wc, output: ["--csv", output.csv, "--md", output.md, "--caption", output.caption],
-            code=CODE["study"] + CODE["figures"] + CODE["evidence"],
+            code=CODE["study"],
         conda:
             "../envs/pinnfail.yaml"
         log:
@@ -52,4 +50,3 @@ for _study in STUDIES:
         localrule: True
         script:
             "../scripts/pinnfail_cli.py"
-

@@ -3,11 +3,11 @@
 # study adds after its selection and the runs it continues.
 rule train:
     output:
-        out_path("{experiment}", "{seed}"),
+        layout.run_file("{experiment}", "{seed}"),
     params:
-        argv=lambda wc: train_argv(wc.experiment, wc.seed),
+        argv=lambda wc: PLAN.train_argv(wc.experiment, wc.seed),
         outputs=output_flags("out"),
-        remove_after=lambda wc, output: [checkpoint_of(run) for run in output],
+        remove_after=lambda wc, output: [layout.checkpoint_of(run) for run in output],
         code=CODE["train"],
     conda:
         "../envs/train-gpu.yaml"
@@ -19,13 +19,13 @@ rule train:
         # this job's precision evaluates to None, which Snakemake drops, so sbatch never
         # sees an empty value.
         **{
-            k: (lambda wc, k=k: cluster_resources(wc.experiment).get(k))
+            k: (lambda wc, k=k: cluster.job_resources(EXPERIMENTS[wc.experiment], 1, CLUSTER).get(k))
             for k in cluster.resource_names(CLUSTER)
         },
     script:
         "../scripts/pinnfail_cli.py"
 
-if BATCH:
+if PLAN.batch:
     # One job per group of experiments that differ only in lambda (pinnfail.plan.batch_jobs):
     # its members, every seed of every experiment of the group, train at once (jax.vmap).
     for _job in TRAIN_JOBS:
@@ -35,11 +35,11 @@ if BATCH:
             name:
                 f"train_batch_{_job.name}"
             output:
-                batch_outputs(_job),
+                PLAN.batch_outputs(_job),
             params:
-                argv=train_batch_argv(_job),
-                outputs=["--outs", *batch_outputs(_job)],
-                remove_after=[checkpoint_of(run) for run in batch_outputs(_job)],
+                argv=PLAN.train_batch_argv(_job),
+                outputs=["--outs", *PLAN.batch_outputs(_job)],
+                remove_after=[layout.checkpoint_of(run) for run in PLAN.batch_outputs(_job)],
                 code=CODE["train"],
             conda:
                 "../envs/train-gpu.yaml"

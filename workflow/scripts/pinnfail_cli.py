@@ -3,7 +3,8 @@
 ``params.argv`` is the argument list, passed as is (any string is safe: quotes, ``$``,
 spaces, newlines), followed by ``params.outputs`` (the output flags). Everything the job prints, Python's and the native libraries' (JAX/XLA)
 alike, goes to ``log[0]``: file descriptors 1 and 2 are redirected. On success the files in
-``params.remove_after`` (if any) are deleted; the job exits with pinnfail's status.
+``params.remove_after`` (if any) are deleted; the job exits with pinnfail's status. The
+training jobs' GPU guard follows the config's ``cluster.require_gpu`` (``PINNFAIL_REQUIRE_GPU``).
 
 With ``jax_compilation_cache`` set in the config, the jobs share JAX's persistent compilation
 cache (every compilation kept, not only those over JAX's 1 s default): jobs of one workflow
@@ -40,7 +41,9 @@ def compilation_cache_env(directory) -> dict:
     }
 
 
-def run(argv, log, remove_after=(), compilation_cache=None):
+def run(argv, log, remove_after=(), compilation_cache=None, require_gpu=None):
+    if require_gpu is not None:  # the training jobs' GPU guard (`pinnfail train --require-gpu`)
+        os.environ["PINNFAIL_REQUIRE_GPU"] = "1" if require_gpu else "0"
     if compilation_cache:
         for name, value in compilation_cache_env(compilation_cache).items():
             os.environ.setdefault(name, value)
@@ -66,7 +69,9 @@ def run(argv, log, remove_after=(), compilation_cache=None):
 
 
 if "snakemake" in globals():
-    params = snakemake.params  # noqa: F821  (set by Snakemake's script preamble)
-    sys.exit(run([*params.argv, *params.outputs], snakemake.log[0],  # noqa: F821
-                 getattr(params, "remove_after", ()),
-                 snakemake.config.get("jax_compilation_cache")))  # noqa: F821
+    from pinnfail.cluster import setting
+
+    params, config = snakemake.params, snakemake.config  # noqa: F821  (set by Snakemake's script preamble)
+    # the GPU guard is read from the config, not a param, so switching it never retrains a run
+    sys.exit(run([*params.argv, *params.outputs], snakemake.log[0], getattr(params, "remove_after", ()),  # noqa: F821
+                 config.get("jax_compilation_cache"), bool(setting(config.get("cluster") or {}, "require_gpu"))))

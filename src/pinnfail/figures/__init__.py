@@ -88,3 +88,18 @@ def make_figure(name: str, runs: Mapping[str, Any], references, png, pdf,
                 raise ValueError(f"{name}: reference {str(path)!r} is for {ref_pde!r}, not {pde!r}")
         references = path
     return FIGURES[name](runs, references, png, pdf, style)
+
+
+def draw(manifest, png, pdf, caption=None) -> dict:
+    """The figure of a ``manifest.Figure`` (PNG and PDF), and its report caption (rst) from its
+    runs' evaluations if CAPTION is given."""
+    from ..captions import figure_caption
+    from ..io import read_metrics, write_text
+
+    runs = {role: tuple(pair) for role, pair in manifest.runs.items()}
+    if not manifest.references:
+        raise ValueError(f"{manifest.name}: the manifest names no reference")
+    result = make_figure(manifest.name, runs, dict(manifest.references), png, pdf, manifest.style)
+    if caption:
+        write_text(caption, figure_caption(manifest.name, {role: read_metrics(e) for role, (_, e) in runs.items()}))
+    return result
