@@ -329,6 +329,8 @@ BAD_CONFIGS = [
      "docs/same/study.md: published twice (publish_precision_quick, publish_regularizers_quick)"),
     (lambda c: c["table1"]["rows"].append({"method": "x", "experiment": "ghost"}),
      "].experiment: unknown experiment 'ghost'"),
+    (lambda c: c["table1"]["rows"][0].update(experiment=["conv_double_fp32", "conv_none_fp32"]),
+     "table1.rows[0].experiment: ['conv_double_fp32', 'conv_none_fp32'] differ in their settings"),
     (lambda c: c["study"]["regularizers"].update(figures=["fig6"]),
      "study.regularizers.figures: fig1 and fig6 need variants of one equation, got ['convection', 'reaction', 'wave']"),
 ]

@@ -282,16 +282,19 @@ class WorkflowPlan:
             list(evaluation.get("residual_grid", [256, 256]))))
 
     # -- Table 1 and the figures ------------------------------------------------------------
+    def table1_rows(self) -> list[tuple[str, list[tuple[str, int]]]]:
+        """(method, [(experiment, seed)]) of each Table 1 row: the seeds of its experiment(s)."""
+        return [(row["method"], [(e, s) for e in _names(row["experiment"]) for s in self.seeds[e]])
+                for row in self.config["table1"]["rows"]]
+
     def table1_runs(self) -> list[tuple[str, str, str, str]]:
         """(method, experiment, run.h5, eval.h5) of every run behind a Table 1 row."""
-        return [(row["method"], row["experiment"], *self.pair(row["experiment"], s))
-                for row in self.config["table1"]["rows"] for s in self.seeds[row["experiment"]]]
+        return [(method, e, *self.pair(e, s)) for method, runs in self.table1_rows() for e, s in runs]
 
     def table_argv(self) -> list[str]:
         from .manifest import Row, Table1
 
-        rows = [Row(row["method"], [self.run_path(row["experiment"], s, "eval") for s in self.seeds[row["experiment"]]])
-                for row in self.config["table1"]["rows"]]
+        rows = [Row(method, [self.run_path(e, s, "eval") for e, s in runs]) for method, runs in self.table1_rows()]
         return self.job("table1", Table1(rows, self.config["table1"].get("note") or ""))
 
     def figure_inputs(self, figure: str) -> dict[str, str]:
@@ -397,9 +400,14 @@ class WorkflowPlan:
     def _check_references(self) -> None:
         known = sorted(self.experiments)
         for i, row in enumerate(self.config["table1"]["rows"]):
-            if row["experiment"] not in self.experiments:
-                raise ConfigError(f"table1.rows[{i}].experiment: unknown experiment {row['experiment']!r}; "
-                                  f"defined: {known}")
+            for name in _names(row["experiment"]):
+                if name not in self.experiments:
+                    raise ConfigError(f"table1.rows[{i}].experiment: unknown experiment {name!r}; defined: {known}")
+            settings = {json.dumps({k: v for k, v in self.experiments[n].items() if k not in NO_EFFECT_KEYS},
+                                   sort_keys=True) for n in _names(row["experiment"])}
+            if len(settings) > 1:
+                raise ConfigError(f"table1.rows[{i}].experiment: {_names(row['experiment'])} differ in their "
+                                  "settings; one row is one configuration")
         for figure, roles in self.panels.items():
             for role, name in roles.items():
                 if name not in self.experiments:
@@ -440,6 +448,11 @@ class WorkflowPlan:
                     raise ConfigError(f"{copy}: published twice ({copies[copy]}, {name}); give them different folders")
                 copies[copy] = name
         return found
+
+
+def _names(experiment) -> list[str]:
+    """A Table 1 row's experiment(s) as a list."""
+    return [experiment] if isinstance(experiment, str) else list(experiment)
 
 
 def _panels(panels: Mapping[str, Mapping]) -> dict[str, dict[str, str]]:
