@@ -412,6 +412,10 @@ EVERYTHING = {"reference"} | TRAINED
 EXPECTED = {
     "pinnfail": EVERYTHING,  # __init__ runs in every job
     "pinnfail.cli": EVERYTHING,  # parses every job's arguments
+    "pinnfail.flags": EVERYTHING,  # the run flags and NAME=VALUE flags the CLI reads
+    "pinnfail.manifest": EVERYTHING,  # the manifests every job's command reads
+    "pinnfail.layout": set(),  # the paths: the workflow's DAG itself, not a job's result
+    "pinnfail.study_job": set(),  # only the studies
     "pinnfail.jets": EVERYTHING,  # the network's forward pass; pdes' exact-solution residuals
     "pinnfail.pdes": EVERYTHING,
     "pinnfail.io": EVERYTHING,

@@ -42,25 +42,13 @@ def cmd_reference(args) -> None:
     print(json.dumps({"pde": ref.pde, "out": str(args.out), "shape": list(ref.u.shape), "wall_time_s": ref.wall_time}))
 
 
-def _gpu_guard() -> None:
-    """Stop before any training when the scheduler gave this job GPUs that JAX cannot see."""
-    import socket
-
-    import jax
-
-    from .cluster import gpu_guard_error
-
-    error = gpu_guard_error(os.environ.get("CUDA_VISIBLE_DEVICES"), jax.devices(), socket.gethostname())
-    if error:
-        raise ConfigError(error)
-
-
 def cmd_train(args) -> None:
+    from .cluster import gpu_guard
     from .config import run_config
     from .train import train
 
     if args.require_gpu if args.require_gpu is not None else os.environ.get("PINNFAIL_REQUIRE_GPU") != "0":
-        _gpu_guard()
+        gpu_guard()
     values = run_values(args)
     seeds = args.seeds if args.seeds is not None else [values.get("seed", 0)]
     outs = args.outs if args.outs is not None else ([args.out] if args.out else None)
@@ -177,17 +165,9 @@ def cmd_claims(args) -> None:
 
 
 def cmd_readme(args) -> None:
-    from .io import write_text
-    from .readme import stale, update
+    from .readme import rewrite
 
-    text = args.readme.read_text()
-    if args.check:
-        if late := stale(text, args.root):
-            raise ValueError(f"{args.readme}: stale generated blocks: {', '.join(late)} (run `pinnfail readme`)")
-        print(f"{args.readme}: generated blocks current")
-        return
-    write_text(args.readme, update(text, args.root))
-    print(f"{args.readme}: generated blocks rewritten")
+    print(rewrite(args.readme, args.root, check=args.check))
 
 
 # -- the parser: one small function per group of commands ------------------------------------

@@ -118,6 +118,21 @@ def assigned_gpus(cuda_visible_devices: str | None) -> list[str]:
     return devices
 
 
+def gpu_guard() -> None:
+    """Stop (ConfigError) before any training when the scheduler gave this job GPUs that JAX
+    cannot see."""
+    import os
+    import socket
+
+    import jax
+
+    from .config import ConfigError
+
+    error = gpu_guard_error(os.environ.get("CUDA_VISIBLE_DEVICES"), jax.devices(), socket.gethostname())
+    if error:
+        raise ConfigError(error)
+
+
 def gpu_guard_error(cuda_visible_devices: str | None, devices: list, host: str) -> str | None:
     """One line when the scheduler gave this process GPUs but JAX sees none of them, else None.
 

@@ -85,3 +85,18 @@ def update(readme: str, root: Path) -> str:
 def stale(readme: str, root: Path) -> list[str]:
     """The sources whose block differs from what the file gives now."""
     return [m[1] for m in _BLOCK.finditer(readme) if m[2] != _render(m[1], root)]
+
+
+def rewrite(readme_path, root, check: bool = False) -> str:
+    """Rewrite README_PATH's generated blocks from their sources under ROOT (``pinnfail readme``),
+    or with ``check`` raise ValueError naming the stale ones and write nothing. Returns one line."""
+    from .io import write_text
+
+    path = Path(readme_path)
+    text = path.read_text()
+    if check:
+        if late := stale(text, Path(root)):
+            raise ValueError(f"{path}: stale generated blocks: {', '.join(late)} (run `pinnfail readme`)")
+        return f"{path}: generated blocks current"
+    write_text(path, update(text, Path(root)))
+    return f"{path}: generated blocks rewritten"
