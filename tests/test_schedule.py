@@ -11,7 +11,7 @@ from pinnfail.schedule import Problem, make_chunk, stack
 from pinnfail.train import train
 
 
-@pytest.mark.parametrize("linesearch", ["strong_wolfe", "zoom"])  # decoupled, lockstep schedule
+@pytest.mark.parametrize("linesearch", ["strong_wolfe", "zoom"])  # both decoupled, trial by trial
 def test_batched_seeds_equal_sequential_fp64(tmp_path, linesearch, tiny):
     """Batched members follow their sequential runs to round-off, across ring-buffer wraps.
 
@@ -61,10 +61,14 @@ def test_members_differing_in_lambda_equal_their_single_runs_fp64(tmp_path, tiny
     assert len(hashes) == 2
 
 
+@pytest.mark.parametrize("linesearch", ["strong_wolfe", "zoom"])
 @pytest.mark.parametrize("members", [1, 3])
-def test_fixed_trip_schedule_follows_the_while_loop_fp64(tiny, members):
-    """The fixed-trip loop (GPU default) gives today's iterates, and exactly the iterations asked for."""
-    problem = Problem.from_config(tiny(precision="fp64", regularizer="double", memory=10, **{"lambda": 1e-4}))
+def test_fixed_trip_schedule_follows_the_while_loop_fp64(tiny, members, linesearch):
+    """The fixed-trip loop (GPU default) gives today's iterates, and exactly the iterations asked
+    for. One member's while loop is optax's own update (its zoom search whole, in optax's loop):
+    the trial-by-trial ``lbfgs.Zoom`` follows it."""
+    problem = Problem.from_config(tiny(precision="fp64", regularizer="double", memory=10, linesearch=linesearch,
+                                       **{"lambda": 1e-4}))
     start = stack([problem.init_carry(s) for s in range(members)])
     active = jnp.ones(members, bool)
     chunks = {schedule: make_chunk(problem, members, schedule, block=8, tail=3) for schedule in ("while", "fixed_trip")}

@@ -207,8 +207,9 @@ class StrongWolfe:
     c2: float = 0.9
     approx_dec_rtol: float = 1e-6
 
-    def start(self, value, grad, direction) -> tuple[Line, Search]:
-        """A search from a point with objective ``value`` and gradient ``grad``."""
+    def start(self, value, grad, direction, params=None) -> tuple[Line, Search]:
+        """A search from a point with objective ``value`` and gradient ``grad`` (``params``: the
+        point, which this search does not need)."""
         dtype = grad.dtype
         slope = jnp.vdot(grad, direction)
         descent = slope < 0  # otherwise fall back to steepest descent
@@ -228,6 +229,10 @@ class StrongWolfe:
 
     def finished(self, s: Search):
         return s.done | (s.count >= self.max_linesearch_steps)
+
+    def step(self, line: Line, s: Search, params, value_and_grad) -> Search:
+        """One trial: the objective at ``trial_point`` (``value_and_grad(point)``), then ``advance``."""
+        return self.advance(line, s, *value_and_grad(self.trial_point(line, s, params)))
 
     def advance(self, line: Line, s: Search, f, g) -> Search:
         """The search after the trial at ``s.t`` gave objective ``f`` and gradient ``g``."""
@@ -280,7 +285,7 @@ class StrongWolfe:
         )
 
     @staticmethod
-    def result(line: Line, s: Search) -> tuple[jax.Array, StrongWolfeState]:
+    def result(line: Line, s: Search, previous=None) -> tuple[jax.Array, StrongWolfeState]:
         """The accepted update and the line-search state at the new point."""
         state = StrongWolfeState(value=s.f_lo, grad=s.g_lo, num_linesearch_steps=s.count, failed=s.t_lo == 0)
         return (s.t_lo * line.direction).astype(line.direction.dtype), state
@@ -307,16 +312,62 @@ def scale_by_strong_wolfe_linesearch(search: StrongWolfe = StrongWolfe()) -> opt
         line, start = search.start(value, grad, updates)
 
         def body(s: Search) -> Search:
-            return search.advance(line, s, *value_and_grad(search.trial_point(line, s, params)))
+            return search.step(line, s, params, value_and_grad)
 
         return search.result(line, jax.lax.while_loop(lambda s: ~search.finished(s), body, start))
 
     return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
-def strong_wolfe(linesearch: str, max_linesearch_steps: int) -> StrongWolfe | None:
-    """The strong-Wolfe search ``lbfgs`` runs for this setting, or None for optax's zoom."""
-    return None if linesearch == "zoom" else StrongWolfe(max_linesearch_steps)
+@dataclass(frozen=True)
+class Zoom:
+    """optax's zoom line search (``optax.scale_by_zoom_linesearch`` with initial step 1, its
+    other settings at optax's defaults) behind the same ``start`` -> ``step`` until ``finished``
+    -> ``result`` as ``StrongWolfe``, so a batched trainer advances each member by one trial.
+
+    optax chooses each trial inside its own step (a ``lax.cond`` that also evaluates the
+    objective), so ``step`` evaluates through the ``value_and_grad`` it is given and there is no
+    separate ``trial_point``; the state is optax's ``ZoomLinesearchState``, the result optax's
+    ``ScaleByZoomLinesearchState``: the trials, steps and states of optax's own update.
+    """
+
+    max_linesearch_steps: int = 20
+
+    @property
+    def _zoom(self):
+        from optax._src.linesearch import zoom_linesearch
+
+        return zoom_linesearch(max_linesearch_steps=self.max_linesearch_steps, max_stepsize=None, tol=0.0,
+                               increase_factor=2.0, slope_rtol=1e-4, curv_rtol=0.9, approx_dec_rtol=1e-6,
+                               interval_threshold=1e-5, verbose=False)
+
+    def start(self, value, grad, direction, params):
+        """A search along ``direction`` from ``params`` (objective ``value``, gradient ``grad``)."""
+        dtype = grad.dtype
+        zero = jnp.zeros([], dtype)
+        line = Line(direction, value, jnp.vdot(grad, direction), zero)
+        return line, self._zoom[0](direction, params, value=value, grad=grad, initial_guess_strategy="one")
+
+    def step(self, line: Line, s, params, value_and_grad):
+        return self._zoom[1](s, value_and_grad_fn=lambda p: value_and_grad(p), fn_kwargs={})
+
+    def finished(self, s):
+        return ~self._zoom[2](s)
+
+    @staticmethod
+    def result(line: Line, s, previous):
+        """The accepted update and optax's state at the new point (cast like ``previous``)."""
+        learning_rate = s.stepsize
+        state = optax.ScaleByZoomLinesearchState(
+            learning_rate=learning_rate, value=s.value, grad=s.grad,
+            info=optax.ZoomLinesearchInfo(num_linesearch_steps=s.count, decrease_error=s.decrease_error,
+                                          curvature_error=s.curvature_error))
+        return optax.tree.scale(learning_rate, line.direction), optax.tree.cast_like(state, other_tree=previous)
+
+
+def line_search(linesearch: str, max_linesearch_steps: int) -> StrongWolfe | Zoom:
+    """The line search ``lbfgs`` runs for this setting, trial by trial."""
+    return Zoom(max_linesearch_steps) if linesearch == "zoom" else StrongWolfe(max_linesearch_steps)
 
 
 class LBFGSState(NamedTuple):
@@ -337,13 +388,12 @@ def lbfgs(
     update is that of ``optax.chain(scale_by_compact_lbfgs, scale(-1), search)``
     with a named state (``LBFGSState``).
     """
-    own = strong_wolfe(linesearch, max_linesearch_steps)
-    if own is None:
+    if linesearch == "zoom":
         search = optax.scale_by_zoom_linesearch(
             max_linesearch_steps=max_linesearch_steps, initial_guess_strategy="one"
         )
     else:
-        search = scale_by_strong_wolfe_linesearch(own)
+        search = scale_by_strong_wolfe_linesearch(StrongWolfe(max_linesearch_steps))
     direction = scale_by_compact_lbfgs(memory_size)
 
     def init_fn(params) -> LBFGSState:
@@ -392,23 +442,23 @@ def history(state: LBFGSState) -> CompactLBFGSState:
     return state.history
 
 
-def begin_iteration(state: LBFGSState, params, search: StrongWolfe, apply=None) -> tuple[LBFGSState, Line, Search]:
-    """Start one iteration of ``lbfgs(...)`` (strong-Wolfe) from its state.
+def begin_iteration(state: LBFGSState, params, search, apply=None) -> tuple[LBFGSState, Line, Search]:
+    """Start one iteration of ``lbfgs(...)`` from its state (``search``: ``line_search(...)``).
 
     Returns the state with the history updated, and the line search along the new
     direction. ``apply`` as in ``compact_lbfgs_update``. With ``end_iteration`` this
     is ``lbfgs``'s update, split where the trials are evaluated.
     """
     direction, history = compact_lbfgs_update(grad(state), state.history, params, apply)
-    return (state._replace(history=history), *search.start(value(state), grad(state), -direction))
+    return (state._replace(history=history), *search.start(value(state), grad(state), -direction, params))
 
 
-def end_iteration(state: LBFGSState, line: Line, s: Search, finished=None) -> tuple[jax.Array, LBFGSState]:
+def end_iteration(state: LBFGSState, search, line: Line, s: Search, finished=None) -> tuple[jax.Array, LBFGSState]:
     """The accepted update and the state at the new point, once ``s`` is finished.
 
     ``finished``: a boolean; where it is False the state is returned unchanged.
     """
-    updates, here = StrongWolfe.result(line, s)
+    updates, here = search.result(line, s, state.search)
     if finished is not None:
         here = jax.tree.map(lambda new, old: jnp.where(finished, new, old), here, state.search)
     return updates, state._replace(search=here)

@@ -20,7 +20,7 @@ import optax
 
 from . import lbfgs
 from .collocation import count_points, test_points, training_points
-from .lbfgs import Line, Search, StrongWolfe, begin_iteration, end_iteration, strong_wolfe
+from .lbfgs import Line, Search, StrongWolfe, Zoom, begin_iteration, end_iteration, line_search
 from .losses import Objective, make_objective
 from .model import DTYPES, Network, build_network
 from .pdes import PDE, get_pde
@@ -49,7 +49,7 @@ class Problem:
     dtype: type
     train_points: dict
     optimizer: optax.GradientTransformationExtraArgs
-    search: StrongWolfe | None  # the optimizer's line search, if it can run trial by trial
+    search: StrongWolfe | Zoom  # the optimizer's line search, trial by trial
 
     @classmethod
     def from_config(cls, config: dict) -> "Problem":
@@ -64,7 +64,7 @@ class Problem:
             dtype=dtype,
             train_points={k: jnp.asarray(v) for k, v in training_points(pde, config, dtype).items()},
             optimizer=lbfgs.lbfgs(config["memory"], config["max_linesearch_steps"], config["linesearch"]),
-            search=strong_wolfe(config["linesearch"], config["max_linesearch_steps"]),
+            search=line_search(config["linesearch"], config["max_linesearch_steps"]),
         )
 
     @property
@@ -149,22 +149,10 @@ def whole_step(total, opt, carry: Carry, points, lam, live) -> Carry:
     return _commit(carry, opt_state, params, live, lbfgs.linesearch_steps(opt_state))
 
 
-def lockstep_step(total, opt, carry: Carry, points, lams, live) -> Carry:
-    """``whole_step`` for every member at once. Members start together and every member's
-    optimizer state advances every iteration, so their L-BFGS counters are equal; passing the
-    counter unbatched keeps the history write an in-place slice update."""
-    count = lbfgs.count(carry.opt_state)[0]
-
-    def one(c: Carry, lam, alive) -> Carry:
-        return whole_step(total, opt, c._replace(opt_state=lbfgs.with_count(c.opt_state, count)), points, lam, alive)
-
-    return jax.vmap(one)(carry, lams, live)
-
-
 def idle(search: Search, carry: Carry) -> InFlight:
     """No iteration under way (the line and search are placeholders, never read)."""
     value, grad = lbfgs.value(carry.opt_state), lbfgs.grad(carry.opt_state)
-    line, s = search.start(value, grad, grad)
+    line, s = search.start(value, grad, grad, carry.params)
     return InFlight(line, s, jnp.zeros([], bool), jnp.zeros([], carry.iteration.dtype))
 
 
@@ -174,10 +162,9 @@ def trial_step(total, search: Search, carry: Carry, flight: InFlight, points, la
     begin = alive & ~flight.started
     opt_state, new_line, new_search = begin_iteration(carry.opt_state, carry.params, search, begin)
     line, s = _where(begin, (new_line, new_search), (flight.line, flight.search))
-    f, g = jax.value_and_grad(total)(search.trial_point(line, s, carry.params), points, lam)
-    s = _where(alive, search.advance(line, s, f, g), s)
+    s = _where(alive, search.step(line, s, carry.params, lambda p: jax.value_and_grad(total)(p, points, lam)), s)
     finished = alive & search.finished(s)
-    updates, opt_state = end_iteration(opt_state, line, s, finished)
+    updates, opt_state = end_iteration(opt_state, search, line, s, finished)
     carry = _commit(carry, opt_state, carry.params + updates, finished, s.count)
     return carry, InFlight(line, s, (flight.started | begin) & ~finished, flight.done + finished)
 
@@ -234,9 +221,9 @@ class Chunk:
       Members thus never wait for each other's line searches: a chunk costs the
       largest number of trials any member needs for its ``n`` iterations, not the
       sum over iterations of the per-iteration maximum (lockstep). Each member
-      follows exactly the trials it would follow alone. Optax's zoom search runs
-      whole iterations in lockstep.
-    * ``fixed_trip`` (strong-Wolfe): the decoupled trial steps (also for one
+      follows exactly the trials it would follow alone, with either line search
+      (``lbfgs.StrongWolfe``, ``lbfgs.Zoom``: one trial per ``step``).
+    * ``fixed_trip``: the decoupled trial steps (also for one
       member, unbatched) in ``fori_loop`` blocks of a trip count known at compile
       time, so a GPU copies a loop predicate to the host once per block instead of
       once per trial: blocks of ``block`` steps while some member still owes at
@@ -269,8 +256,6 @@ def make_chunk(problem: Problem, n_members: int, schedule: str = "auto", block: 
         raise ValueError(f"schedule: {schedule!r} is not one of {SCHEDULES}")
     if schedule == "auto":
         schedule = "while" if jax.default_backend() == "cpu" else "fixed_trip"
-    if problem.search is None:  # optax's zoom search runs whole iterations
-        schedule = "while"
     total, opt, search = problem.objective.total, problem.optimizer, problem.search
     one = n_members == 1  # one member runs unbatched: batched ring-buffer writes become full scatters
 
@@ -288,9 +273,6 @@ def make_chunk(problem: Problem, n_members: int, schedule: str = "auto", block: 
             single = jax.lax.fori_loop(0, n, lambda i, c: whole_step(total, opt, c, points, lam, active[0] & ~c.diverged),
                                        single)
             return jax.tree.map(lambda a: a[None], single)
-        if search is None:
-            return jax.lax.fori_loop(0, n, lambda i, c: lockstep_step(total, opt, c, points, lams, active & ~c.diverged),
-                                     carry)
         step_fn, carry, flight = trials(carry)
         return run_while(step_fn, carry, flight, points, n, active, lams)
 
