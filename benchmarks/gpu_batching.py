@@ -15,7 +15,6 @@ two passes over the S histories alone.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import time
 
@@ -105,11 +104,10 @@ def measure(problem: Problem, members: int, iters: int, warmup: int = 0) -> list
     compact = jax.tree.map(lambda a: a[0], history) if members == 1 else history
     update_ms = _update_ms(compact, carry.params[0] if members == 1 else carry.params)
     streams = _history_streams(history.memory)
-    schedules = {"single": problem} if members == 1 else {
-        "lockstep": dataclasses.replace(problem, search=None), "decoupled": problem}
+    schedules = {"single": "while"} if members == 1 else {"lockstep": "lockstep", "decoupled": "while"}
     rows = []
-    for schedule, variant in schedules.items():
-        chunk = make_chunk(variant, members, "while")
+    for schedule, kind in schedules.items():
+        chunk = make_chunk(problem, members, kind)
         carry = chunk(jax.tree.map(jnp.asarray, start_carry), pts, 5, active)  # compile, warm
         jax.block_until_ready(carry.params)
         f0 = np.asarray(jax.device_get(carry.fevals))

@@ -71,13 +71,19 @@ def test_fixed_trip_schedule_follows_the_while_loop_fp64(tiny, members, linesear
                                        **{"lambda": 1e-4}))
     start = stack([problem.init_carry(s) for s in range(members)])
     active = jnp.ones(members, bool)
-    chunks = {schedule: make_chunk(problem, members, schedule, block=8, tail=3) for schedule in ("while", "fixed_trip")}
+    chunks = {schedule: make_chunk(problem, members, schedule, block=8, tail=3)
+              for schedule in ("while", "fixed_trip", "lockstep")}
     carries = {schedule: jax.tree.map(jnp.copy, start) for schedule in chunks}
     for k in range(1, 6):  # 5 chunks of 10 iterations, as the host loop runs them
         for schedule, chunk in chunks.items():
             carries[schedule] = chunk(carries[schedule], problem.train_points, 10, active)
-        ref, fixed = carries["while"], carries["fixed_trip"]
-        np.testing.assert_array_equal(fixed.iteration, 10 * k)
-        np.testing.assert_array_equal(fixed.fevals, ref.fevals)
-        np.testing.assert_allclose(fixed.params, ref.params, rtol=1e-12, atol=1e-12)
+        ref = carries["while"]
+        # lockstep (optax's update, vmapped whole) beside the batched trial steps: the same trials,
+        # summed in another order (round-off: measured 1e-10 relative at 50 iterations); one
+        # member's lockstep is vmapped and its while loop is not
+        for other in ("fixed_trip", "lockstep") if members > 1 else ("fixed_trip",):
+            np.testing.assert_array_equal(carries[other].iteration, 10 * k)
+            np.testing.assert_array_equal(carries[other].fevals, ref.fevals)
+            tol = 1e-12 if other == "fixed_trip" else 1e-9
+            np.testing.assert_allclose(carries[other].params, ref.params, rtol=tol, atol=tol)
     assert chunks["fixed_trip"].schedule == "fixed_trip" and len(set(np.asarray(ref.fevals))) == members

@@ -26,7 +26,7 @@ from .model import DTYPES, Network, build_network
 from .pdes import PDE, get_pde
 from . import history as H
 
-SCHEDULES = ("auto", "while", "fixed_trip")
+SCHEDULES = ("auto", "while", "fixed_trip", "lockstep")
 BLOCK, TAIL = 32, 4  # trial steps per block of the fixed-trip schedule: while iterations are owed, then to finish
 
 
@@ -149,6 +149,18 @@ def whole_step(total, opt, carry: Carry, points, lam, live) -> Carry:
     return _commit(carry, opt_state, params, live, lbfgs.linesearch_steps(opt_state))
 
 
+def lockstep_step(total, opt, carry: Carry, points, lams, live) -> Carry:
+    """``whole_step`` for every member at once. Members start together and every member's
+    optimizer state advances every iteration, so their L-BFGS counters are equal; passing the
+    counter unbatched keeps the history write an in-place slice update."""
+    count = lbfgs.count(carry.opt_state)[0]
+
+    def one(c: Carry, lam, alive) -> Carry:
+        return whole_step(total, opt, c._replace(opt_state=lbfgs.with_count(c.opt_state, count)), points, lam, alive)
+
+    return jax.vmap(one)(carry, lams, live)
+
+
 def idle(search: Search, carry: Carry) -> InFlight:
     """No iteration under way (the line and search are placeholders, never read)."""
     value, grad = lbfgs.value(carry.opt_state), lbfgs.grad(carry.opt_state)
@@ -232,6 +244,9 @@ class Chunk:
       its ``n`` iterations. A member that is done sits out the rest of a block (its
       trials are evaluated and discarded). The iterates are those of ``while``;
       ``unroll``: trial steps per loop trip.
+    * ``lockstep`` (for comparison, ``benchmarks/gpu_batching.py``): whole iterations of
+      every member at once, optax's update vmapped; a batched line search runs until its
+      slowest member is done. The iterates are those of ``while``.
     """
 
     jitted: Callable
@@ -283,7 +298,12 @@ def make_chunk(problem: Problem, n_members: int, schedule: str = "auto", block: 
         carry = run_fixed_trip(step_fn, carry, flight, points, n, active, lams, block, tail, unroll)
         return jax.tree.map(lambda a: a[None], carry) if one else carry
 
-    jitted = jax.jit(fixed_trip_chunk if schedule == "fixed_trip" else while_chunk, donate_argnums=0)
+    def lockstep_chunk(carry: Carry, points, n, active, lams):
+        return jax.lax.fori_loop(0, n, lambda i, c: lockstep_step(total, opt, c, points, lams, active & ~c.diverged),
+                                 carry)
+
+    chunks = {"while": while_chunk, "fixed_trip": fixed_trip_chunk, "lockstep": lockstep_chunk}
+    jitted = jax.jit(chunks[schedule], donate_argnums=0)
     return Chunk(jitted, schedule, n_members, problem.lambdas)
 
 
