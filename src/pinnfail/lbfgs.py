@@ -19,6 +19,7 @@ slot's insertion count. Pairs with s^T y = 0 are skipped, as optax does.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 from . import _jax  # noqa: F401  (JAX's settings, before JAX is used)
@@ -333,8 +334,9 @@ class Zoom:
 
     max_linesearch_steps: int = 20
 
-    @property
+    @cached_property
     def _zoom(self):
+        """optax's (init, step, continue) functions, built once (read while tracing only)."""
         from optax._src.linesearch import zoom_linesearch
 
         return zoom_linesearch(max_linesearch_steps=self.max_linesearch_steps, max_stepsize=None, tol=0.0,

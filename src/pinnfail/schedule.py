@@ -246,7 +246,7 @@ class Chunk:
       ``unroll``: trial steps per loop trip.
     * ``lockstep`` (for comparison, ``benchmarks/gpu_batching.py``): whole iterations of
       every member at once, optax's update vmapped; a batched line search runs until its
-      slowest member is done. The iterates are those of ``while``.
+      slowest member is done: the trials of ``while``, summed in another order (round-off).
     """
 
     jitted: Callable
