@@ -78,6 +78,48 @@ def test_a_premise_that_is_absent_makes_a_claim_not_applicable():
     assert v.verdict == claims.NA and "does not overfit" in v.reason
 
 
+def test_a_premise_absent_needs_no_regularized_run():
+    reaction = dict(pde="reaction", grid=[16, 16], n_initial=100, n_boundary=100)
+    v = verdict("removes_reaction", seeds(3, 0.01, "solved", **reaction))
+    assert v.verdict == claims.NA and "solved 3/3" in v.reason and len(v.used) == 1
+    # an overfitting unregularized network with no regularized run is a premise present, not decided
+    v = verdict("removes_reaction", seeds(3, 0.9, "overfit", **reaction))
+    assert v.verdict == claims.UNDECIDED and "no committed run" in v.reason
+    # too few seeds of the unregularized network: its premise is not decided either
+    assert verdict("removes_reaction", seeds(2, 0.01, "solved", **reaction)).verdict == claims.UNDECIDED
+
+
+def test_a_run_the_cap_ended_still_falling_decides_no_table1_row():
+    ac = dict(pde="allen_cahn", grid=[64, 64], n_initial=100, n_boundary=100, precision="fp64", regularizer="double")
+    recs = [r for lam in (1e-5, 1e-4, 1e-3) for r in seeds(2, 0.4, "not converged", cap=3000, **ac, **{"lambda": lam})]
+    for claim_id in ("table1_allen_cahn", "table1_tenfold_allen_cahn"):
+        v = verdict(claim_id, recs)
+        assert v.verdict == claims.UNDECIDED and "not converged at this budget" in v.reason, claim_id
+        assert "cap of 3000" in v.reason and "among 3" in v.reason
+    solved = [r for lam in (1e-5, 1e-4, 1e-3) for r in seeds(2, 1e-3, "solved", cap=3000, **ac, **{"lambda": lam})]
+    assert verdict("table1_allen_cahn", solved).verdict == claims.HOLDS
+    plateau = [r for lam in (1e-5, 1e-4, 1e-3) for r in seeds(2, 0.4, "plateau", cap=3000, **ac, **{"lambda": lam})]
+    assert verdict("table1_allen_cahn", plateau).verdict == claims.FAILS
+
+
+def test_fig4d_compares_the_three_allen_cahn_variants_at_one_budget():
+    ac = dict(pde="allen_cahn", grid=[64, 64], n_initial=100, n_boundary=100)
+    fp32 = seeds(2, 0.99, "plateau", cap=3000, iterations=1300, **ac)
+    fp64 = seeds(2, 0.8, "not converged", cap=3000, precision="fp64", **ac)
+    fp64_long = seeds(2, 0.05, "solved", cap=30000, precision="fp64", **ac)
+    double = [r for lam, loss in ((1e-4, 1e-2), (1e-3, 1e-3)) for r in
+              seeds(2, 0.3 if lam == 1e-3 else 0.9, "not converged", cap=3000, precision="fp64", regularizer="double",
+                    test_loss=loss, **ac, **{"lambda": lam})]
+    v = verdict("fig4d", fp32 + fp64 + fp64_long + double)
+    assert v.verdict == claims.HOLDS and {u.budget[0] for u in v.used} == {3000}
+    assert [u["lambda"] for u in v.used if u["regularizer"] == "double"] == [1e-3]  # by test loss
+    assert any(u.budget[0] == 30000 for u in v.superseded)
+    worse = [r for r in double if r.config["lambda"] == 1e-3]
+    for r in worse:
+        r.metrics["rmae"] = 0.85
+    assert verdict("fig4d", fp32 + fp64 + worse).verdict == claims.FAILS
+
+
 def test_the_longest_budget_decides_and_the_rest_is_superseded():
     recs = (seeds(3, 0.98, "overfit", cap=6000, part="quick") + seeds(3, 0.5, "not converged", cap=6000, part="quick",
                                                                        regularizer="double", **{"lambda": 1e-3})
@@ -147,11 +189,32 @@ def test_the_ledger_and_its_modules_need_no_jax():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
-def test_the_committed_ledger_is_current():
+@pytest.fixture(scope="module")
+def committed():
+    """Every committed run, grouped into variants (what ``snakemake docs/claims.md`` reads)."""
+    return records.group(records.load(sorted(glob.glob(str(ROOT / "docs/results/cpu/*/runs")))))
+
+
+def test_the_committed_ledger_is_current(committed):
     """docs/claims.md equals what the committed runs give now (regenerate: snakemake --cores 2 docs/claims.md)."""
-    folders = sorted(glob.glob(str(ROOT / "docs/results/cpu/*/runs")))
-    text = ledger.render(records.group(records.load(folders)), "snakemake --cores 2 docs/claims.md")
+    text = ledger.render(committed, "snakemake --cores 2 docs/claims.md")
     assert (ROOT / "docs/claims.md").read_text() == text, "docs/claims.md is stale: snakemake --cores 2 docs/claims.md"
+
+
+def test_config_runs_table1_at_the_lambda_the_ledger_selects(committed):
+    """config.yaml's double-PINN FP64 rows (the paper's matrix) use, per equation, the lambda the
+    committed evidence selects by test loss: the selection is made once, by the ledger."""
+    import yaml
+    experiments = yaml.safe_load((ROOT / "config.yaml").read_text())["experiments"]
+    checked = 0
+    for pde, setting in claims.TABLE1.items():
+        candidates = claims._family(committed, pde, "fp64", "double", **setting)
+        best, n = claims.selected(candidates)
+        if best is None or n < 3:
+            continue
+        assert experiments[f"double_fp64_{pde}"]["lambda"] == pytest.approx(best["lambda"]), pde
+        checked += 1
+    assert checked >= 3
 
 
 def test_table1_row_names_the_selection_and_needs_three_seeds_of_the_selected_lambda():

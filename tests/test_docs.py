@@ -9,6 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+# the committed evidence's own pages (part READMEs, study.md) and the benchmarks' results: links only
+EVIDENCE_PAGES = [*sorted((ROOT / "docs/results").rglob("*.md")), *sorted((ROOT / "benchmarks").glob("*.md"))]
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 
 
@@ -17,11 +19,11 @@ def links(page):
     return [m.group(1) for m in LINK.finditer(text) if not re.match(r"[a-z]+:", m.group(1))]
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("page", PAGES + EVIDENCE_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_relative_links_resolve(page):
     for link in links(page):
         target = (page.parent / link.split("#")[0]).resolve()
-        assert target.exists(), f"{page.name}: {link}"
+        assert target.exists(), f"{page.relative_to(ROOT)}: {link}"
 
 
 def test_every_docs_page_is_reachable_from_the_docs_map():

@@ -9,7 +9,9 @@ Rules shared by every entry (``decide``):
 * among the sets that qualify, the longest budget, then the most seeds, decides; every other
   matching variant is listed as *superseded*, never as a second verdict;
 * a claim whose premise is absent (a regularizer "removes" an overfitting that never happened)
-  is *not applicable*;
+  is *not applicable*, decided from the premise's own runs before the rest is looked for;
+* a "solves it" or "better than the literature" claim whose runs the cap ended still falling
+  (majority *not converged*) is *not decided*: the budget, not the method, ended them;
 * a regularizer's strength is the lambda with the lowest median test loss over the seeds every
   candidate shares, never the reference error.
 
@@ -294,12 +296,20 @@ def table1_row(pde):
             return Verdict(UNDECIDED, "no run: needs a GPU or a longer CPU part")
 
         def judge(v):
-            return ((HOLDS if v.majority() == "solved" else FAILS),
-                    f"{selection_text(cands)}; rMAE {v.median('rmae'):.2g} at this budget, the paper's "
+            text = (f"{selection_text(cands)}; rMAE {v.median('rmae'):.2g} at this budget, the paper's "
                     f"{paper[0][1]:.2g} at 1e6 iterations")
+            if v.majority() == "not converged":
+                return UNDECIDED, f"{_out_of_budget(v)}; {text}"
+            return (HOLDS if v.majority() == "solved" else FAILS), text
 
         return _with_selection(compare([[best]], judge), cands)
     return decide
+
+
+def _out_of_budget(v: Variant) -> str:
+    """Why a run class of *not converged* decides nothing: the cap, not the method, ended it."""
+    return (f"not converged at this budget ({v.classes_text()}: the cap of {v.budget[0]} iterations ended "
+            f"the runs with the objective still falling)")
 
 
 def _with_selection(v: Verdict, cands: Sequence[Variant]) -> Verdict:
@@ -319,8 +329,10 @@ def table1_tenfold(pde):
 
         def judge(v):
             ratio = lit[1] / v.median("rmae")
-            return ((HOLDS if ratio >= 10 else FAILS),
-                    f"median rMAE {v.median('rmae'):.2g} against {lit[0]}'s {lit[1]:.2g}: {ratio:.3g}x better at this budget")
+            text = f"median rMAE {v.median('rmae'):.2g} against {lit[0]}'s {lit[1]:.2g}: {ratio:.3g}x better at this budget"
+            if ratio < 10 and v.majority() == "not converged":
+                return UNDECIDED, f"{_out_of_budget(v)}; {text}"
+            return (HOLDS if ratio >= 10 else FAILS), text
 
         return _with_selection(compare([[best]], judge), cands)
     return decide
@@ -335,14 +347,27 @@ def _fig6_groups(variants, pde="convection", precision="fp32", setting=FIG6):
         _at_selected(variants, pde, precision, reg, form, **setting) for reg, form in REGULARIZERS]
 
 
+def _premise_absent(unreg: Variant) -> str:
+    return f"the unregularized network does not overfit ({unreg.classes_text()}): nothing to remove"
+
+
 def removes(pde, precision, setting):
+    """Each regularizer removes the overfitting: first the premise (the unregularized network
+    overfits, decided by ``compare``'s rules on its own runs), then the regularized variants at
+    its budget."""
     def decide(variants):
+        groups = _fig6_groups(variants, pde, precision, setting)
+        premise = compare(groups[:1], lambda unreg: (HOLDS if unreg.majority() == "overfit" else NA, ""))
+        if premise.verdict == NA:
+            unreg = premise.used[0]
+            return Verdict(NA, _premise_absent(unreg), premise.used, premise.superseded)
+
         def judge(unreg, *regs):
             if unreg.majority() != "overfit":
-                return NA, f"the unregularized network does not overfit ({unreg.classes_text()}): nothing to remove"
+                return NA, _premise_absent(unreg)
             ok = all(r.majority() != "overfit" for r in regs)
             return (HOLDS if ok else FAILS), "; ".join(f"{r.label()}: {r.classes_text()}" for r in regs)
-        return compare(_fig6_groups(variants, pde, precision, setting), judge)
+        return compare(groups, judge)
     return decide
 
 
