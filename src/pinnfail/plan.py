@@ -6,6 +6,7 @@ JAX: a dry run never imports it.
 """
 from __future__ import annotations
 
+import difflib
 import glob
 import json
 from typing import Any, Mapping, NamedTuple
@@ -397,12 +398,17 @@ class WorkflowPlan:
         return [path for *_, r, e in runs for path in (r, e)]
 
     # -- checks -----------------------------------------------------------------------------
+    def _unknown(self, name: str) -> str:
+        """One short line about an experiment name that is not defined: the closest names."""
+        close = difflib.get_close_matches(name, self.experiments, n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(map(repr, close))}?" if close else "see `experiments:` and `study:`"
+        return f"unknown experiment {name!r} ({len(self.experiments)} defined; {hint})"
+
     def _check_references(self) -> None:
-        known = sorted(self.experiments)
         for i, row in enumerate(self.config["table1"]["rows"]):
             for name in _names(row["experiment"]):
                 if name not in self.experiments:
-                    raise ConfigError(f"table1.rows[{i}].experiment: unknown experiment {name!r}; defined: {known}")
+                    raise ConfigError(f"table1.rows[{i}].experiment: {self._unknown(name)}")
             settings = {json.dumps({k: v for k, v in self.experiments[n].items() if k not in NO_EFFECT_KEYS},
                                    sort_keys=True) for n in _names(row["experiment"])}
             if len(settings) > 1:
@@ -411,8 +417,7 @@ class WorkflowPlan:
         for figure, roles in self.panels.items():
             for role, name in roles.items():
                 if name not in self.experiments:
-                    raise ConfigError(f"figures.panels.{figure}.{role}: unknown experiment {name!r}; "
-                                      f"defined: {known}")
+                    raise ConfigError(f"figures.panels.{figure}.{role}: {self._unknown(name)}")
                 if self.figure_seed(name) not in self.seeds[name]:
                     raise ConfigError(f"figures.seed: experiment {name!r} (figures.panels.{figure}.{role}) has "
                                       f"no seed {self.figure_seed(name)}; its seeds: {self.seeds[name]}")
