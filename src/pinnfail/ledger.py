@@ -34,13 +34,15 @@ def _row(claim: Claim, v: Verdict) -> str:
     budget = "; ".join(sorted({u.budget_text() for u in v.used})) or "–"
     seeds = ", ".join(str(len(u.seeds)) for u in v.used) or "–"
     verdict = v.verdict if v.verdict in ("holds", "does not hold") else f"{v.verdict}: {v.reason}"
-    evidence = v.reason if v.verdict in ("holds", "does not hold") else ""
+    evidence = v.reason if v.verdict in ("holds", "does not hold") else v.numbers
     cells = (claim.paper, claim.statement, f"**{verdict}**", budget, seeds, evidence)
     return "| " + " | ".join(_cell(c) if c else c for c in cells) + " |"
 
 
 def _details(claim: Claim, v: Verdict) -> list[str]:
     lines = [f"### {claim.paper}: {claim.statement} (`{claim.id}`)", "", f"**{v.verdict}**: {v.reason}", ""]
+    if v.numbers:
+        lines += [f"Evidence: {v.numbers}", ""]
     for u in v.used:
         lines.append(f"- used: {summary(u)}; {u.budget_text()}; seeds {' '.join(map(str, u.seeds))}; "
                      f"committed in {', '.join(f'`docs/results/cpu/{p}`' for p in u.parts)}")
