@@ -208,6 +208,29 @@ def test_the_committed_ledger_is_current(committed):
     assert (ROOT / "docs/claims.md").read_text() == text, "docs/claims.md is stale: snakemake --cores 2 docs/claims.md"
 
 
+def test_the_cpu_preset_shows_table1_at_the_lambda_the_ledger_selects(committed):
+    """The CPU evidence preset's Table 1 rows and Fig. 5 columns are the runs of the lambda the
+    ledger selects for each equation (at that equation's longest committed budget)."""
+    import yaml
+    from snakemake.utils import update_config
+
+    from pinnfail.plan import plan
+
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    update_config(config, yaml.safe_load((ROOT / "workflow/presets/cpu_evidence.yaml").read_text()))
+    experiments = plan(config).experiments
+    shown = [name for row in config["table1"]["rows"] for name in
+             (row["experiment"] if isinstance(row["experiment"], list) else [row["experiment"]])]
+    shown += [name for name in config["figures"]["panels"]["fig5"].values() if name]
+    pdes = set()
+    for name in shown:
+        run = experiments[name]
+        best, _ = claims.selected(claims._family(committed, run["pde"], "fp64", "double", **claims.TABLE1[run["pde"]]))
+        assert run["lambda"] == pytest.approx(best["lambda"]) and run["max_iters"] == best.budget[0], name
+        pdes.add(run["pde"])
+    assert pdes == set(claims.TABLE1)
+
+
 def test_config_runs_table1_at_the_lambda_the_ledger_selects(committed):
     """config.yaml's double-PINN FP64 rows (the paper's matrix) use, per equation, the lambda the
     committed evidence selects by test loss: the selection is made once, by the ledger."""
