@@ -52,16 +52,15 @@ def test_cpu_preset_table1_is_read_from_committed_runs(tmp_path):
 
 
 def test_cpu_preset_figures_and_claims_read_committed_runs(tmp_path):
-    """The CPU preset's Fig. 5 sets config.yaml's Allen-Cahn panel to null: rebuilding the
-    published figure plans the three other references, the figure and its copy, nothing else;
-    Fig. 4 (its double PINN FP64 panel null: a GPU's job), Fig. 3 and the claims document
-    (docs/claims.md) train and evaluate nothing."""
+    """The CPU preset's figures read committed runs only: rebuilding the published Fig. 5 plans
+    the four references, the figure and its copy, nothing else; Fig. 4 (all three panels), Fig. 3
+    and the claims document (docs/claims.md) train and evaluate nothing."""
     work = copy_workflow(tmp_path / "wf")
     (work / "docs").symlink_to(ROOT / "docs")
     preset = "workflow/presets/cpu_evidence.yaml"
     outputs = planned_outputs(work, preset, "docs/results/cpu/figures/fig5.png", forceall=True)
     assert outputs == {"results/figures/fig5.png", "docs/results/cpu/figures/fig5.png",
-                       *(f"data/reference/{pde}.h5" for pde in ("convection", "reaction", "wave"))}
+                       *(f"data/reference/{pde}.h5" for pde in ("convection", "reaction", "wave", "allen_cahn"))}
     outputs = planned_outputs(work, preset, "docs/results/cpu/figures/fig3.png", forceall=True)
     assert outputs == {"results/figures/fig3.png", "docs/results/cpu/figures/fig3.png", "data/reference/wave.h5"}
     outputs = planned_outputs(work, preset, "docs/results/cpu/figures/fig4.png", forceall=True)

@@ -13,7 +13,7 @@ def fig4(runs: Mapping[str, Any], reference, png, pdf, style: Mapping[str, Any] 
     """Fig. 4: Allen-Cahn, FP32 vs FP64 vs FP64 double PINN.
 
     Roles ``fp32``, ``fp64`` and ``double``, or any non-empty subset of them (a
-    CPU preset leaves out the double PINN FP64 run, a GPU's job), drawn in that
+    preset may leave out the costly double PINN FP64 run), drawn in that
     order. Top: reference and the predictions (shared scale), their |error|
     (shared log scale) and a metrics panel. Bottom: train (solid) and test
     (dashed) loss of each.

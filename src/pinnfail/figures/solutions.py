@@ -15,7 +15,7 @@ def fig5(runs: Mapping[str, Any], references: Mapping[str, Any], png, pdf,
     """Fig. 5: the Table 1 solutions (double PINN, FP64) of the equations.
 
     Roles are equation names of the PDE registry, any non-empty subset of them (e.g.
-    without Allen-Cahn where its run is a GPU's job); ``references`` maps each equation
+    without an equation whose run a preset leaves out); ``references`` maps each equation
     given to its reference file. One column per equation, in registry order: prediction (on the
     reference's colour scale) and |error| on a log scale of its own, with the
     run's classification (where its evaluation has one) and rMAE in the titles.
