@@ -1,5 +1,6 @@
 """Configuration: schemas completed from the PDE registry; one line per bad field, non-finite
 numbers refused everywhere (JSON Schema's ``number`` admits NaN and infinity)."""
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -119,3 +120,16 @@ def test_the_workflow_schema_takes_equation_names_from_the_registry(toy):
     config["reference"]["toy"] = {"nx": 16, "nt": 9}
     config["experiments"]["toy_run"] = {"pde": "toy", "seeds": [0]}
     validate(config, workflow_schema(WORKFLOW_SCHEMA))
+
+
+@pytest.mark.parametrize("text, spelled", [("1e-3", "1.0e-3"), ("5E4", "5.0e+4"), ("1.5e3", "1.5e+3")])
+def test_a_number_yaml_reads_as_text_gets_the_spelling_it_reads_as_a_number(text, spelled):
+    """PyYAML (YAML 1.1) reads ``1e-3`` as a string: the error says how to write it."""
+    config = yaml.safe_load(f"lambda: {text}")
+    assert config["lambda"] == text
+    with pytest.raises(ConfigError, match=rf"run.lambda: .* is not of type 'number' \(YAML reads {text} as text: "
+                                          rf"write it with a decimal point, e.g. {re.escape(spelled)}\)"):
+        run_config(config)
+    assert yaml.safe_load(f"lambda: {spelled}")["lambda"] == float(text)
+    with pytest.raises(ConfigError, match=r"is not of type 'number'$"):  # no hint for plain text
+        run_config({"lambda": "small"})

@@ -75,7 +75,28 @@ def _message(error: jsonschema.ValidationError, prefix: str) -> str:
         extra = sorted(set(error.instance) - set(allowed))
         hint = f"; allowed: {allowed}" if allowed else ""
         return f"{where}: unknown key(s) {extra}{hint}"
+    if error.validator == "type" and isinstance(error.instance, str) and _looks_numeric(error.instance):
+        return (f"{where}: {error.message} (YAML reads {error.instance} as text: write it with a decimal "
+                f"point, e.g. {_with_point(error.instance)})")
     return f"{where}: {error.message}"
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _with_point(text: str) -> str:
+    """'1e-3' -> '1.0e-3', '5e4' -> '5.0e+4': the spelling YAML 1.1 reads as a number (a
+    decimal point, and a signed exponent)."""
+    mantissa, _, exponent = text.lower().partition("e")
+    mantissa = mantissa if "." in mantissa else f"{mantissa}.0"
+    if exponent and exponent[0] not in "+-":
+        exponent = f"+{exponent}"
+    return f"{mantissa}e{exponent}" if exponent else mantissa
 
 
 def validate(instance: Any, schema: Mapping, prefix: str = "config") -> None:
