@@ -133,3 +133,5 @@ def test_a_number_yaml_reads_as_text_gets_the_spelling_it_reads_as_a_number(text
     assert yaml.safe_load(f"lambda: {spelled}")["lambda"] == float(text)
     with pytest.raises(ConfigError, match=r"is not of type 'number'$"):  # no hint for plain text
         run_config({"lambda": "small"})
+    with pytest.raises(ConfigError, match=r"is not of type 'number'$"):  # nor for 'nan', which has no point to add
+        run_config({"lambda": "nan"})

@@ -271,11 +271,11 @@ def fig4d(variants):
     runs still falling (it may yet pass or fall behind)."""
     setting = TABLE1["allen_cahn"]
     double = _at_selected(variants, "allen_cahn", "fp64", "double", **setting)
+    family = _family(variants, "allen_cahn", "fp64", "double", **setting)
     others = [_family(variants, "allen_cahn", p, "none", **setting) for p in ("fp32", "fp64")]
 
     def judge(d, a, b):
         best = min((d, a, b), key=lambda v: v.median("rmae"))
-        family = _family(variants, "allen_cahn", "fp64", "double", **setting)
         text = (f"{selection_text([v for v in family if v.budget == d.budget])}; "
                 + "; ".join(summary(v) for v in (d, a, b)))
         if d.majority() == "not converged":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -81,12 +82,12 @@ def _message(error: jsonschema.ValidationError, prefix: str) -> str:
     return f"{where}: {error.message}"
 
 
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
 def _looks_numeric(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    """Digits with an optional point and exponent (not 'nan' or 'inf', which have no point to add)."""
+    return _DECIMAL.fullmatch(text.strip()) is not None
 
 
 def _with_point(text: str) -> str:
