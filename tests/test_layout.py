@@ -26,8 +26,8 @@ def test_a_kind_other_than_run_or_eval_is_refused():
 
 
 def test_derived_names():
-    run = layout.run_file("e", 1)
-    assert layout.checkpoint_of(run) == "results/runs/e/seed1/run.h5.ckpt.h5"
+    assert layout.checkpoint_of("e", 1) == "results/checkpoints/e/seed1.ckpt.h5"
+    assert layout.last_run_of("e", 1, "/scratch/ck") == "/scratch/ck/e/seed1.last.h5"
     assert layout.caption_of(layout.figure_file("fig1", "png")) == "results/figures/fig1.rst"
     assert layout.selection_file("s") == layout.study_file("s", "selection.json") == "results/studies/s/selection.json"
     assert layout.published("docs/x/", layout.study_file("s", "study.md")) == "docs/x/study.md"

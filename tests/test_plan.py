@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from pinnfail.config import run_config
-from pinnfail.plan import CONTINUED, archived, plan
+from pinnfail.plan import CONTINUED, archived, committed_runs, continuable, plan
 from conftest import TINY_RUN
 
 EVALUATION = {"overfit_ratio": 100.0, "solved_rmae": 5e-2, "residual_grid": [16, 8]}
@@ -118,3 +118,32 @@ def test_every_job_argument_is_a_manifest_its_command_reads_back():
         for s in seeds:
             assert layout.parse_run_file(p.run_path(e, s, "eval")) == (e, s, "eval")
 
+
+
+def test_a_committed_run_with_fewer_iterations_is_continued_from_any_experiment(archive, tmp_path):
+    """Settings equal but max_iters: the committed run is continued (whatever experiment holds
+    it), never one with more iterations than the cap, another seed or other settings."""
+    folder, seed0 = archive
+    config = run_config(TINY_RUN)  # max_iters 20, stopped by the cap
+    index = committed_runs([str(folder)])
+    assert continuable(index, {**config, "max_iters": 50}, 0) == str(seed0 / "run.h5")
+    assert continuable(index, config, 0) == str(seed0 / "run.h5")  # at the cap: read again, no iteration
+    assert continuable(index, {**config, "max_iters": 19}, 0) is None
+    assert continuable(index, {**config, "max_iters": 50}, 1) is None
+    assert continuable(index, {**config, "max_iters": 50, "width": 9}, 0) is None
+    assert continuable(index, {**config, "max_iters": 50, "checkpoint_every": 7}, 0) == str(seed0 / "run.h5")
+    # the longest committed run under the cap wins; interrupted runs are never taken
+    import h5py
+
+    longer = folder / "other" / "seed0"
+    longer.mkdir(parents=True)
+    shutil.copy(seed0 / "run.h5", longer / "run.h5")
+    with h5py.File(longer / "run.h5", "a") as f:
+        f.attrs["iterations"] = 30
+    assert continuable(committed_runs([str(folder)]), {**config, "max_iters": 50}, 0) == str(longer / "run.h5")
+    assert continuable(committed_runs([str(folder)]), {**config, "max_iters": 25}, 0) == str(seed0 / "run.h5")
+    with h5py.File(longer / "run.h5", "a") as f:
+        f.attrs["stop_reason"] = "interrupted"
+    assert continuable(committed_runs([str(folder)]), {**config, "max_iters": 50}, 0) == str(seed0 / "run.h5")
+    (seed0 / "run.h5").write_bytes(b"damaged")
+    assert committed_runs([str(folder)]) == {}

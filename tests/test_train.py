@@ -348,3 +348,131 @@ def test_stop_tolerance_zero_stops_only_at_a_standstill():
     assert stop_reason([1.0, 0.5, 0.5], 200, False, lag=1, tol=0.0, max_iters=1000) == "converged"
     assert stop_reason(moving, 200, False, lag=1, tol=3.45e-4, max_iters=1000) == "converged"  # the paper's rule
 
+
+
+# --- continuing a finished run: a larger max_iters goes on from its final parameters ---------
+
+def _attrs(path):
+    with h5py.File(path) as f:
+        return {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()}, \
+            {k: f["history"][k][()] for k in f["history"]}, f["params"][()]
+
+
+def test_continuing_a_finished_run_goes_on_from_its_last_iteration(tmp_path, tiny):
+    """From the run's final parameters with an empty L-BFGS memory: the history goes on from
+    iteration 20 (its rows kept), the provenance names the run, its revision and the restart;
+    an exact resume (the kept checkpoint) differs from it only by the memory."""
+    cfg = tiny(precision="fp64", max_iters=20, keep_checkpoint=True)
+    short, exact, continued = tmp_path / "short.h5", tmp_path / "exact.h5", tmp_path / "continued.h5"
+    train(cfg, [1], [short], progress=False)
+    train({**cfg, "max_iters": 40}, [1], [exact], checkpoints=[tmp_path / "short.h5.ckpt.h5"], progress=False)
+    members = train({**cfg, "max_iters": 40}, [1], [continued], continue_from=[short], progress=False)
+    assert members[0].continued["iteration"] == 20 and members[0].resumed_from == 0
+    a_short, h_short, p_short = _attrs(short)
+    a, h, p = _attrs(continued)
+    a_exact, h_exact, p_exact = _attrs(exact)
+    assert a["iterations"] == a_exact["iterations"] == 40 and a["stop_reason"] == "max_iters"
+    assert list(h["iteration"]) == list(range(0, 41, 10))
+    for key in h_short:  # the continued run's first rows are the original's, unchanged
+        np.testing.assert_array_equal(h[key][:3], h_short[key])
+    assert a["continued_from_iteration"] == 20 and json.loads(a["lbfgs_restarts"]) == [20]
+    assert json.loads(a["continued_from"]) == {"run": str(short), "git_revision": a_short["git_revision"],
+                                               "iteration": 20}
+    assert a["wall_time_s"] >= a_short["wall_time_s"] and a["fevals"] > a_short["fevals"]
+    assert a_exact["continued_from_iteration"] == 0 and a_exact["resumed_from_iteration"] == 20
+    # the restart is the only difference: both objectives fall, the parameters differ
+    assert h["objective"][-1] < h_short["objective"][-1] and h_exact["objective"][-1] < h_short["objective"][-1]
+    assert not np.array_equal(p, p_exact)
+    # continued again: every restart is recorded
+    again = tmp_path / "again.h5"
+    train({**cfg, "max_iters": 50}, [1], [again], continue_from=[continued], progress=False)
+    a2, h2, _ = _attrs(again)
+    assert json.loads(a2["lbfgs_restarts"]) == [20, 40] and a2["continued_from_iteration"] == 40
+    assert list(h2["iteration"]) == list(range(0, 51, 10))
+
+
+def test_a_continued_run_restarts_like_a_fresh_start_at_its_parameters(tmp_path, tiny):
+    """The continuation's first step is the first step of a run started at the same parameters:
+    the L-BFGS memory really is empty (not carried over from anything)."""
+    from pinnfail.schedule import Problem
+    from pinnfail.train import start, loop
+
+    cfg = tiny(precision="fp64", max_iters=20)
+    short = tmp_path / "short.h5"
+    train(cfg, [2], [short], progress=False)
+    _, _, params = _attrs(short)
+    job, carry = start({**cfg, "max_iters": 30}, [2], [tmp_path / "c.h5"], continue_from=[short], progress=False)
+    problem = Problem.from_config(job.config)
+    fresh = problem.carry_at(params, cfg["lambda"], 20, 0)
+    import jax
+
+    for got, want in zip(jax.tree.leaves(carry.opt_state), jax.tree.leaves(fresh.opt_state)):
+        np.testing.assert_array_equal(np.asarray(got)[0], np.asarray(want))
+    np.testing.assert_array_equal(np.asarray(carry.params)[0], params)
+    assert int(carry.iteration[0]) == 20
+
+
+@pytest.mark.parametrize("change, why", [
+    ({"lambda": 1e-3}, "its lambda is 0.0001, this run's 0.001"),
+    ({"max_iters": 10}, "it has 20 iterations, more than max_iters 10"),
+    ({"seed": 5}, "its seed is 1, this run's 5"),
+])
+def test_a_run_that_cannot_be_continued_is_refused_naming_the_file(tmp_path, tiny, change, why):
+    cfg = tiny(precision="fp64", max_iters=20, regularizer="double", **{"lambda": 1e-4})
+    short = tmp_path / "short.h5"
+    train(cfg, [1], [short], progress=False)
+    seed = change.pop("seed", 1)
+    with pytest.raises(ConfigError, match=f"cannot continue {short}: {why}"):
+        train({**cfg, **change, "max_iters": change.get("max_iters", 40)}, [seed], [tmp_path / "c.h5"],
+              continue_from=[short], progress=False)
+    assert not (tmp_path / "c.h5").exists()
+
+
+def test_an_interrupted_or_damaged_run_is_not_continued(tmp_path, tiny):
+    from pinnfail.io import ArtifactError
+
+    cfg = tiny(precision="fp64", max_iters=20)
+    short = tmp_path / "short.h5"
+    train(cfg, [1], [short], progress=False)
+    with h5py.File(short, "a") as f:
+        f.attrs["stop_reason"] = "interrupted"
+    with pytest.raises(ConfigError, match="it ended interrupted"):
+        train({**cfg, "max_iters": 40}, [1], [tmp_path / "c.h5"], continue_from=[short], progress=False)
+    short.write_bytes(b"not hdf5")
+    with pytest.raises(ArtifactError, match=str(short)):
+        train({**cfg, "max_iters": 40}, [1], [tmp_path / "c.h5"], continue_from=[short], progress=False)
+
+
+def test_keep_last_lets_a_larger_max_iters_continue_a_deleted_output(tmp_path, tiny, capsys):
+    """What the workflow does: Snakemake deletes run.h5 before rerunning a job whose max_iters
+    was raised; the copy kept beside the checkpoint is continued. Another configuration is not:
+    one line says why and the run starts fresh."""
+    cfg = tiny(precision="fp64", max_iters=20)
+    out, ckpt = tmp_path / "run.h5", tmp_path / "ck" / "seed1.ckpt.h5"
+    train(cfg, [1], [out], checkpoints=[ckpt], keep_last=True, progress=False)
+    assert (tmp_path / "ck" / "seed1.last.h5").is_file() and not ckpt.exists()
+    out.unlink()
+    members = train({**cfg, "max_iters": 30}, [1], [out], checkpoints=[ckpt], keep_last=True, progress=False)
+    assert members[0].continued["iteration"] == 20
+    assert _attrs(out)[0]["iterations"] == 30
+    out.unlink()
+    members = train({**cfg, "max_iters": 40, "width": 6}, [1], [out], checkpoints=[ckpt], progress=False)
+    assert not members[0].continued
+    assert "not continuing" in capsys.readouterr().err
+    assert list(_attrs(out)[1]["iteration"]) == list(range(0, 41, 10))
+
+
+def test_cli_continue_from(tmp_path):
+    from conftest import run_cli
+
+    common = ["train", "--pde", "convection", "--grid", "6x5", "--n-initial", "7", "--n-boundary", "5",
+              "--depth", "2", "--width", "8", "--n-test-domain", "64", "--n-test-line", "16", "--log-every", "10",
+              "--stop-window", "0", "--checkpoint-every", "0", "--precision", "fp64", "--quiet"]
+    short, longer = tmp_path / "s.h5", tmp_path / "l.h5"
+    assert run_cli(*common, "--max-iters", "20", "--out", str(short)).returncode == 0
+    done = run_cli(*common, "--max-iters", "30", "--out", str(longer), "--continue-from", str(short))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["continued_from_iteration"] == 20
+    bad = run_cli(*common, "--max-iters", "30", "--seeds", "0", "1", "--outs", "a.h5", "b.h5",
+                  "--continue-from", str(short), cwd=tmp_path)
+    assert bad.returncode != 0 and "--continue-from needs one value per seed (2), got 1" in bad.stderr

@@ -253,7 +253,8 @@ def test_free_text_reaches_the_outputs_verbatim(built):
         assert METHOD in {row["method"] for row in csv.DictReader(f)}
     assert METHOD in (work / "results/table1.md").read_text()
     assert f"## {TITLE}\n" in (work / "results/studies/quoted/study.md").read_text()
-    assert not list(work.glob("results/runs/*/seed*/run.h5.ckpt.h5"))  # the dispatcher removed them
+    assert not list(work.glob("results/checkpoints/*/seed*.ckpt.h5"))  # the dispatcher removed them
+    assert (work / "results/checkpoints/conv_none_fp32/seed0.last.h5").is_file()  # what a raised cap continues
     log = (work / "logs/train/conv_none_fp32/seed0.log").read_text()
     assert '"stop_reason"' in log  # pinnfail's own output, through the fd-level redirect
 
@@ -295,6 +296,31 @@ def test_adding_a_seed_runs_only_the_new_seed(built):
     # show seed 0 and stay
     assert planned == {"results/runs/conv_double_fp32/seed1/run.h5",
                        "results/runs/conv_double_fp32/seed1/eval.h5", "results/table1.csv"}
+
+
+def test_raising_max_iters_continues_the_finished_run(built, tmp_path):
+    """A larger max_iters plans that run's training again and what depends on it, nothing else;
+    the job continues the finished run (its copy kept beside the checkpoint, since Snakemake
+    deletes the output first) from iteration 5: the history goes on, the provenance says so."""
+    import h5py
+
+    work = tmp_path / "copy"
+    shutil.copytree(built[0], work, symlinks=True)
+    preset = built[1]
+
+    def edit(cfg):
+        cfg["experiments"]["conv_double_fp32"]["max_iters"] = 10
+
+    name = with_edit(work, preset, "longer.yaml", edit)
+    run = "results/runs/conv_double_fp32/seed0/run.h5"
+    assert planned_outputs(work, name) == {run, run.replace("run.h5", "eval.h5"), "results/table1.csv",
+                                           "results/figures/fig1.png", "results/figures/fig6.png"}
+    snakemake(work, run, "--configfile", name, env={"JAX_DISABLE_MOST_OPTIMIZATIONS": "1"})
+    with h5py.File(work / run) as f:
+        assert (f.attrs["iterations"], f.attrs["continued_from_iteration"]) == (10, 5)
+        assert json.loads(f.attrs["lbfgs_restarts"]) == [5]
+        assert list(f["history"]["iteration"][()]) == [0, 5, 10]
+        assert json.loads(f.attrs["continued_from"])["run"].endswith("results/checkpoints/conv_double_fp32/seed0.last.h5")
 
 
 def test_figure_style_reruns_only_figures(built):

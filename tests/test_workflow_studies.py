@@ -10,7 +10,8 @@ from snakemake.utils import update_config
 
 from pinnfail.plan import plan
 from pinnfail.train import train
-from test_workflow import ROOT, copy_workflow, planned_outputs, tiny_preset
+from pinnfail.dryrun import planned_jobs
+from test_workflow import ROOT, copy_workflow, library_of, planned_outputs, tiny_preset
 
 
 def test_committed_runs_are_read_not_trained_and_a_staged_study_waits_for_its_selection(tmp_path):
@@ -33,6 +34,17 @@ def test_committed_runs_are_read_not_trained_and_a_staged_study_waits_for_its_se
                                         "conv_none_fp32": {**preset["experiments"]["conv_none_fp32"], "max_iters": 6}}}
     (work / "edited.yaml").write_text(yaml.safe_dump(edited))
     assert "results/runs/conv_none_fp32/seed0/run.h5" in planned_outputs(work, "edited.yaml", "results/table1.csv")
+    # a larger max_iters continues the committed run: it is the training job's input
+    with library_of(work):
+        jobs = planned_jobs(["results/runs/conv_none_fp32/seed0/eval.h5"], ["edited.yaml"], workdir=work)
+    (train_job,) = [job for job in jobs if job.rule == "train"]
+    assert train_job.inputs == ["committed/part/conv_none_fp32/seed0/run.h5"]
+    # a smaller one cannot continue it: trained from iteration 0, nothing read
+    edited["experiments"]["conv_none_fp32"]["max_iters"] = 4
+    (work / "shorter.yaml").write_text(yaml.safe_dump(edited))
+    with library_of(work):
+        jobs = planned_jobs(["results/runs/conv_none_fp32/seed0/eval.h5"], ["shorter.yaml"], workdir=work)
+    assert [job.inputs for job in jobs if job.rule == "train"] == [[]]
 
     outputs = planned_outputs(work, "tiny.yaml", "results/studies/quoted/study.md")
     assert "results/studies/quoted/selection.json" in outputs

@@ -54,11 +54,18 @@ def cmd_train(args) -> None:
     outs = args.outs if args.outs is not None else ([args.out] if args.out else None)
     if not outs or len(outs) != len(seeds):
         raise ConfigError("train: give --out PATH for one seed, or --seeds S... with as many --outs PATH...")
-    if args.lambdas is not None and len(args.lambdas) != len(seeds):
-        raise ConfigError(f"train: --lambdas needs one value per seed ({len(seeds)}), got {len(args.lambdas)}")
-    for m in train(run_config(values), seeds, outs, progress=not args.quiet, lambdas=args.lambdas):
+    for flag in ("lambdas", "continue_from", "checkpoints"):
+        given = getattr(args, flag)
+        if given is not None and len(given) != len(seeds):
+            raise ConfigError(f"train: --{flag.replace('_', '-')} needs one value per seed ({len(seeds)}), "
+                              f"got {len(given)}")
+    continued = None if args.continue_from is None else [None if r == "-" else r for r in args.continue_from]
+    for m in train(run_config(values), seeds, outs, checkpoints=args.checkpoints, progress=not args.quiet,
+                   lambdas=args.lambdas, continue_from=continued, keep_last=args.keep_last,
+                   code_version=args.code_version):
         print(json.dumps({"seed": m.seed, "lambda": m.lam, "out": str(m.out), "stop_reason": m.stop_reason,
-                          "iterations": int(m.history.last(H.ITERATION)), "wall_time_s": round(m.wall_time, 3)}))
+                          "iterations": int(m.history.last(H.ITERATION)), "wall_time_s": round(m.wall_time, 3),
+                          **({"continued_from_iteration": m.continued["iteration"]} if m.continued else {})}))
 
 
 def cmd_evaluate(args) -> None:
@@ -196,6 +203,17 @@ def _add_reference_and_train(sub) -> None:
     p.add_argument("--outs", nargs="+", help="one run.h5 per seed, with --seeds")
     p.add_argument("--lambdas", type=float, nargs="+",
                    help="one lambda per seed, with --seeds (members may differ in lambda; default: --lambda)")
+    p.add_argument("--continue-from", nargs="+", metavar="RUN_H5",
+                   help="continue these finished runs (one per seed; '-' for none): same settings, fewer "
+                        "iterations than --max-iters; from their final parameters, the L-BFGS memory restarted")
+    p.add_argument("--checkpoints", nargs="+", metavar="PATH",
+                   help="one checkpoint per seed (default: beside each output, OUT.ckpt.h5)")
+    p.add_argument("--keep-last", action="store_true",
+                   help="keep a copy of each finished run beside its checkpoint (X.last.h5): a later job "
+                        "with a larger --max-iters continues it (the workflow's jobs do)")
+    p.add_argument("--code-version", default="",
+                   help="a name for the code that trains (the workflow passes its train stage's hash): a run "
+                        "kept by --keep-last is continued only by the same")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.add_argument("--require-gpu", action=argparse.BooleanOptionalAction, default=None,
                    help="stop at once if CUDA_VISIBLE_DEVICES names GPUs (a Slurm gres job) but JAX sees none "

@@ -22,6 +22,8 @@ from .pdes import PDES, get_pde
 # one is kept, the order of the objective's sums): runs differing only in them are the same run,
 # as runs on two devices are.
 NO_EFFECT_KEYS = ("checkpoint_every", "keep_checkpoint", "point_block")
+# Settings a finished run may differ in from a run that continues it (more iterations).
+RESUMABLE_KEYS = ("max_iters", *NO_EFFECT_KEYS)
 
 
 class ConfigError(ValueError):

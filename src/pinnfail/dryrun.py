@@ -26,6 +26,7 @@ class PlannedJob(NamedTuple):
     outputs: list[str]
     wildcards: dict
     resources: dict
+    inputs: list[str] = []
 
 
 class DryRunError(ValueError):
@@ -48,7 +49,8 @@ class _Records(logging.Handler):
             resources = record.resources
             resources = dict(resources.items()) if hasattr(resources, "items") else dict(resources or {})
             self.jobs.append(PlannedJob(record.rule_name, [str(o) for o in record.output],
-                                        dict(record.wildcards or {}), resources))
+                                        dict(record.wildcards or {}), resources,
+                                        [str(i) for i in getattr(record, "input", None) or []]))
         elif record.levelno >= logging.WARNING and record.msg is not None:
             (self.errors if record.levelno >= logging.ERROR else self.warnings).append(record.getMessage())
 

@@ -392,6 +392,12 @@ class Run:
         return json.loads(self.attrs["term_names"])
 
 
+def read_run_attrs(path) -> dict:
+    """The attributes of a run.h5 (``Run.attrs``) without reading its datasets."""
+    with _reading(path, "run", ("params", "history", "points"), RUN_ATTRS) as f:
+        return {k: v.item() if hasattr(v, "item") else v for k, v in f.attrs.items()}
+
+
 def write_run(path, attrs: Mapping[str, Any], params, history: Mapping, points: Mapping) -> None:
     """run.h5: ``attrs`` (``RUN_ATTRS`` and provenance), datasets params, groups history
     and points."""

@@ -4,7 +4,11 @@ The Snakemake rules, the plan, ``pinnfail cost`` and ``pinnfail archive`` all bu
 paths here, so the layout below can change in one place::
 
     data/reference/PDE.h5                        reference solution of an equation
-    results/runs/EXPERIMENT/seedK/run.h5         a training run (and its checkpoint run.h5.ckpt.h5)
+    results/runs/EXPERIMENT/seedK/run.h5         a training run
+    CHECKPOINT_DIR/EXPERIMENT/seedK.ckpt.h5      its checkpoint (checkpoint_dir, by default
+                                                 results/checkpoints); seedK.last.h5 beside it: a
+                                                 copy of the finished run, continued when
+                                                 max_iters is raised
     results/runs/EXPERIMENT/seedK/eval.h5        its evaluation
     results/studies/STUDY/...                    a study's products (study.md, selection.json, ...)
     results/figures/FIGURE.{png,pdf,rst}         the paper's figures and their report captions
@@ -22,6 +26,7 @@ from typing import NamedTuple
 
 REFERENCES = "data/reference"
 RUNS = "results/runs"
+CHECKPOINTS = "results/checkpoints"  # the default checkpoint_dir
 STUDIES = "results/studies"
 FIGURES = "results/figures"
 TABLE1_CSV = "results/table1.csv"
@@ -60,9 +65,16 @@ def reference_file(pde: str) -> str:
     return f"{REFERENCES}/{pde}.h5"
 
 
-def checkpoint_of(run: str) -> str:
-    """The checkpoint training keeps beside RUN.h5 until the run is finished."""
-    return f"{run}.ckpt.h5"
+def checkpoint_of(experiment: str, seed, root: str = CHECKPOINTS) -> str:
+    """A run's checkpoint under ROOT (``checkpoint_dir``), kept until the run is finished; the
+    copy of the finished run that a larger ``max_iters`` continues lies beside it
+    (``last_run_of``)."""
+    return f"{root}/{experiment}/seed{seed}.ckpt.h5"
+
+
+def last_run_of(experiment: str, seed, root: str = CHECKPOINTS) -> str:
+    """The copy of a finished run kept beside its checkpoint (``pinnfail train --keep-last``)."""
+    return f"{root}/{experiment}/seed{seed}.last.h5"
 
 
 def caption_of(path: str) -> str:

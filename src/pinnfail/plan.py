@@ -14,8 +14,8 @@ from typing import Any, Mapping, NamedTuple
 from pathlib import Path
 
 from . import layout
-from .config import NO_EFFECT_KEYS, ConfigError, run_config
-from .io import ArtifactError, Run, evaluation_shape, read_metrics
+from .config import NO_EFFECT_KEYS, RESUMABLE_KEYS, ConfigError, run_config
+from .io import ArtifactError, Run, evaluation_shape, read_metrics, read_run_attrs
 from .study import expand_study
 
 CONTINUED = "__continued"  # <study>__<variant>__continued: a variant's run continued past the stop rule
@@ -120,6 +120,40 @@ def archived(folders, experiment: str, seed: int, config: Mapping[str, Any], eva
     return None, None
 
 
+CONTINUABLE = ("max_iters", "converged")  # how a committed run must have ended to be continued
+
+
+def resume_key(config: Mapping[str, Any], seed: int) -> str:
+    """What a run and the run that continues it share: every setting but ``RESUMABLE_KEYS``."""
+    return json.dumps({**{k: v for k, v in config.items() if k not in RESUMABLE_KEYS}, "seed": int(seed)},
+                      sort_keys=True)
+
+
+def committed_runs(folders) -> dict[str, list[tuple[int, str]]]:
+    """{resume_key: [(iterations, run.h5)]} of the finished runs in ``folders`` (each laid out like
+    results/runs; glob patterns as in ``archived``) that a run with a larger ``max_iters`` may
+    continue: ended by the cap or the stop rule. Reads attributes only; a damaged file is left
+    out."""
+    index: dict[str, list[tuple[int, str]]] = {}
+    for folder in (f for pattern in folders or [] for f in sorted(glob.glob(str(pattern)))):
+        for run in sorted(Path(folder).glob("*/seed*/run.h5")):
+            try:
+                attrs = read_run_attrs(run)
+                config = run_config(json.loads(attrs["config"]))
+            except (ArtifactError, ConfigError, ValueError):
+                continue
+            if attrs.get("stop_reason") in CONTINUABLE:
+                index.setdefault(resume_key(config, config["seed"]), []).append((int(attrs["iterations"]), str(run)))
+    return index
+
+
+def continuable(index: Mapping[str, list[tuple[int, str]]], config: Mapping[str, Any], seed: int) -> str | None:
+    """The committed run (``committed_runs``) that the run of ``config`` and ``seed`` continues:
+    its settings but ``RESUMABLE_KEYS``, at most ``max_iters`` iterations, the most of them."""
+    found = [(n, path) for n, path in index.get(resume_key(config, seed), []) if n <= config["max_iters"]]
+    return max(found)[1] if found else None
+
+
 def batch_jobs(experiments: Mapping[str, dict], seeds: Mapping[str, list[int]]) -> list[TrainJob]:
     """Training jobs with ``batch_seeds``: experiments whose configs differ only in lambda
     (a sweep) train in one job whose members differ in seed and lambda. Jobs and members
@@ -181,7 +215,9 @@ class WorkflowPlan:
         self.batch = bool(config.get("batch_seeds", False))
         self.cluster = config.get("cluster") or {}
         self.archive = [str(p) for p in config.get("archive") or []]
+        self.checkpoint_dir = str(config.get("checkpoint_dir") or layout.CHECKPOINTS)
         self._archived: dict = {}
+        self._committed: dict | None = None
         self._check_references()
         self.published = self._published()
 
@@ -209,6 +245,13 @@ class WorkflowPlan:
         files = [*map(module_file, CLI_MODULES), *self.plugins]
         return {stage: code_hash(*modules, files=files) for stage, modules in STAGE_MODULES.items()}
 
+    @property
+    def train_code(self) -> str:
+        """The training stage's code hash: a kept finished run of other code is not continued."""
+        if not hasattr(self, "_train_code"):
+            self._train_code = self.code()["train"]
+        return self._train_code
+
     def claims_folders(self) -> list[str]:
         """The archive folders that exist: the claims ledger reads their committed runs."""
         return sorted({str(p) for pattern in self.archive for p in Path().glob(pattern) if p.is_dir()})
@@ -222,6 +265,24 @@ class WorkflowPlan:
                 self.archive, experiment, int(seed), self.experiments[experiment], self.config["evaluation"],
                 self.config["reference"].get(self.pde_of(experiment)))
         return self._archived[key]
+
+    def continued_from(self, experiment: str, seed) -> str | None:
+        """The committed run that this planned run continues (``continuable``): a run of the same
+        settings but ``max_iters`` (any experiment of the ``archive:`` folders), when this one is
+        not itself committed."""
+        if not self.archive or not self.config.get("continue_committed", True) or self.archived(experiment, seed)[0]:
+            return None
+        if self._committed is None:
+            self._committed = committed_runs(self.archive)
+        return continuable(self._committed, self.experiments[experiment], int(seed))
+
+    def checkpoint(self, experiment: str, seed) -> str:
+        return layout.checkpoint_of(experiment, seed, self.checkpoint_dir)
+
+    def removed_after_training(self, experiment: str, seed) -> list[str]:
+        """The checkpoint, once the run is finished, unless the run's ``keep_checkpoint`` keeps it
+        (then a larger ``max_iters`` resumes it with its L-BFGS memory)."""
+        return [] if self.experiments[experiment]["keep_checkpoint"] else [self.checkpoint(experiment, seed)]
 
     def run_path(self, experiment: str, seed, kind: str = "run") -> str:
         """A run's run.h5 or eval.h5 as its consumers read it: the committed one if archived."""
@@ -238,7 +299,9 @@ class WorkflowPlan:
         seeds not read from the archive."""
         if not self.batch:
             return []
-        todo = {e: [s for s in seeds if not self.archived(e, s)[0]] for e, seeds in self.seeds.items()}
+        # committed runs are read, and continuations train one by one (rule train)
+        todo = {e: [s for s in seeds if not self.archived(e, s)[0] and not self.continued_from(e, s)]
+                for e, seeds in self.seeds.items()}
         return [job for job in batch_jobs(self.experiments, todo) if job.members]
 
     # -- argument lists -------------------------------------------------------------------
@@ -253,15 +316,26 @@ class WorkflowPlan:
         return self.argv(command, "--manifest", dumps(manifest))
 
     def train_argv(self, experiment: str, seed) -> list[str]:
-        """One training job of one run (its ``--out`` follows)."""
+        """One training job of one run (its ``--out`` follows): its checkpoint in
+        ``checkpoint_dir``, the finished run kept beside it, the committed run it continues."""
         config = json.dumps({**self.experiments[experiment], "seed": int(seed)}, sort_keys=True)
-        return self.argv("train", "--config-json", config, "--keep-checkpoint")
+        source = self.continued_from(experiment, seed)
+        return self.argv("train", "--config-json", config, "--keep-checkpoint", "--keep-last",
+                         "--code-version", self.train_code, "--checkpoints", self.checkpoint(experiment, seed),
+                         *(["--continue-from", source] if source else []))
+
+    def train_inputs(self, experiment: str, seed) -> list[str]:
+        """What a training job reads: the committed run it continues, if any."""
+        source = self.continued_from(experiment, seed)
+        return [source] if source else []
 
     def train_batch_argv(self, job: TrainJob) -> list[str]:
         """A batched job: members differ in seed (and lambda); ``--outs`` follow."""
         lambdas = ["--lambdas", *map(repr, job.lambdas)] if len(set(job.lambdas)) > 1 else []
         return self.argv("train", "--config-json", json.dumps(job.config, sort_keys=True), "--keep-checkpoint",
-                         "--seeds", *(m.seed for m in job.members), *lambdas)
+                         "--keep-last", "--code-version", self.train_code, "--seeds", *(m.seed for m in job.members),
+                         *lambdas,
+                         "--checkpoints", *(self.checkpoint(m.experiment, m.seed) for m in job.members))
 
     @staticmethod
     def batch_outputs(job: TrainJob) -> list[str]:

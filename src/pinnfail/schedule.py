@@ -85,14 +85,20 @@ class Problem:
 
     def init_carry(self, seed: int, lam: float | None = None) -> Carry:
         """Fresh parameters and optimizer state, with the objective at the start in the state."""
-        params = build_network(self.pde, self.config, seed).flat_init
+        return self.carry_at(build_network(self.pde, self.config, seed).flat_init, lam)
+
+    def carry_at(self, params, lam: float | None = None, iteration: int = 0, fevals: int = 0) -> Carry:
+        """The state at ``params`` after ``iteration`` iterations and ``fevals`` objective
+        evaluations, with an empty L-BFGS memory (a fresh start, or a finished run continued
+        without its checkpoint): the first step is a gradient step, as at iteration 0."""
+        params = jnp.asarray(params, self.dtype)
         lam = self.lambdas(None if lam is None else [lam], 1)[0]
         value, grad = self.value_and_grad(params, self.train_points, lam)
         return Carry(
             params=params,
             opt_state=lbfgs.at_point(self.optimizer.init(params), value, grad),
-            iteration=jnp.zeros([], jnp.int64),
-            fevals=jnp.zeros([], jnp.int64),
+            iteration=jnp.asarray(iteration, jnp.int64),
+            fevals=jnp.asarray(fevals, jnp.int64),
             diverged=jnp.zeros([], bool),
         )
 

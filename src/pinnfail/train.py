@@ -7,9 +7,19 @@ A member that has stopped is frozen. S = 1 is a single run.
 
 Between chunks the host records the history, applies the stop rule and saves
 checkpoints; inside a chunk nothing leaves the device.
+
+A member starts from, in this order: its checkpoint (``<checkpoint>``: the full state,
+L-BFGS memory included, of an unfinished run, or of a finished one kept with
+``keep_checkpoint``), which resumes it exactly; a finished run of the same configuration but
+for a smaller ``max_iters`` (``continue_from``, or the copy ``<checkpoint>.last.h5`` that
+``keep_last`` leaves), which *continues* it from its final parameters with an empty L-BFGS
+memory; else fresh parameters. A continuation's history goes on from the run's last
+iteration and its provenance names the run, its revision and every iteration where the
+L-BFGS memory restarted (``lbfgs_restarts``).
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -24,12 +34,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import checkpoint, io
-from .config import NO_EFFECT_KEYS, config_hash, run_config, stop_tolerance
+from .config import RESUMABLE_KEYS, ConfigError, config_hash, run_config, stop_tolerance
 from .schedule import Carry, Problem, make_chunk, make_metrics, member, stack
 from . import history as H
 
 STOP_REASONS = ("converged", "max_iters", "diverged", "interrupted")
-RESUMABLE_KEYS = ("max_iters", *NO_EFFECT_KEYS)  # may change without invalidating a checkpoint
 
 
 @dataclass
@@ -86,6 +95,16 @@ class Member:
     stop_reason: str | None = None
     resumed_from: int = 0
     revision: str = ""  # the source tree's git revision when training started (io.git_revision)
+    continue_from: Path | None = None  # a finished run to continue (an error if it cannot be)
+    code_version: str = ""  # the code that trains (the workflow's train stage hash): a kept
+    # finished run of other code is not continued
+    continued: dict = field(default_factory=dict)  # the run continued: path, revision, iteration
+    restarts: list = field(default_factory=list)  # iterations where the L-BFGS memory restarted
+
+    @property
+    def last(self) -> Path:
+        """Where ``keep_last`` copies the finished run.h5 (beside the checkpoint)."""
+        return last_of(self.checkpoint)
 
     @property
     def seed(self) -> int:
@@ -115,13 +134,21 @@ def stop_reason(objective: Sequence[float], iteration: int, diverged: bool, lag:
     return None
 
 
+def last_of(checkpoint_path) -> Path:
+    """The copy of a finished run kept beside its checkpoint: ``X.ckpt.h5`` -> ``X.last.h5``."""
+    path = Path(checkpoint_path)
+    stem = path.name[: -len(".ckpt.h5")] if path.name.endswith(".ckpt.h5") else path.name
+    return path.with_name(stem + ".last.h5")
+
+
 def _resume_hash(config: dict) -> str:
     return config_hash({k: v for k, v in config.items() if k not in RESUMABLE_KEYS + ("seed",)})
 
 
 def save_checkpoint(m: Member, carry: Carry) -> None:
     checkpoint.save(m.checkpoint, carry, m.history.arrays(), {
-        "resume_hash": _resume_hash(m.config), "seed": m.seed, "wall_time_s": m.wall_time})
+        "resume_hash": _resume_hash(m.config), "seed": m.seed, "wall_time_s": m.wall_time,
+        "continued": json.dumps(m.continued, sort_keys=True), "lbfgs_restarts": json.dumps(m.restarts)})
 
 
 def load_checkpoint(m: Member, template: Carry) -> Carry | None:
@@ -132,7 +159,57 @@ def load_checkpoint(m: Member, template: Carry) -> Carry | None:
         return None
     carry, history, attrs = loaded
     m.history, m.wall_time = History.from_arrays(history), float(attrs["wall_time_s"])
+    m.continued = json.loads(attrs.get("continued", "{}"))
+    m.restarts = json.loads(attrs.get("lbfgs_restarts", "[]"))
     return carry
+
+
+CONTINUABLE = ("max_iters", "converged")  # how a run must have ended to be continued
+
+
+def why_not_continued(config: dict, run: io.Run) -> str | None:
+    """Why ``run`` cannot be continued as the run ``config`` (seed included) describes, or None:
+    it must have the same settings but ``RESUMABLE_KEYS``, have ended by the cap or the stop
+    rule, and have at most ``config``'s ``max_iters`` iterations."""
+    theirs = {k: v for k, v in run.config.items() if k not in RESUMABLE_KEYS}
+    ours = {k: v for k, v in config.items() if k not in RESUMABLE_KEYS}
+    differing = sorted(k for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k))
+    if differing:
+        return f"its {differing[0]} is {theirs.get(differing[0])!r}, this run's {ours.get(differing[0])!r}"
+    if run.attrs["stop_reason"] not in CONTINUABLE:
+        return f"it ended {run.attrs['stop_reason']}"
+    if int(run.attrs["iterations"]) > config["max_iters"]:
+        return f"it has {int(run.attrs['iterations'])} iterations, more than max_iters {config['max_iters']}"
+    return None
+
+
+def load_continuation(m: Member, problem: Problem) -> Carry | None:
+    """The state to continue ``m`` from: its ``continue_from`` run (an error naming the file if
+    it cannot be continued), else the finished run kept at ``m.last`` if it can be; None if
+    neither. The L-BFGS memory starts empty; the history and wall time go on from the run's."""
+    path, explicit = (m.continue_from, True) if m.continue_from is not None else (m.last, False)
+    if not explicit and not path.exists():
+        return None
+    try:
+        run = io.Run.read(path)
+        why = why_not_continued(m.config, run)
+        if not why and not explicit and run.attrs.get("code_version", "") != m.code_version:
+            why = "trained by other code"
+    except io.ArtifactError as err:
+        if explicit:
+            raise
+        why = str(err).removeprefix(f"{path}: ")
+    if why:
+        if explicit:
+            raise ConfigError(f"continue_from: cannot continue {path}: {why}")
+        print(f"pinnfail: not continuing {path} ({why}); starting fresh", file=sys.stderr)
+        return None
+    iteration = int(run.attrs["iterations"])
+    m.history, m.wall_time = History.from_arrays(run.history), float(run.attrs["wall_time_s"])
+    m.continued = {"run": str(path), "git_revision": run.attrs.get("git_revision", "unknown"),
+                   "iteration": iteration}
+    m.restarts = json.loads(run.attrs.get("lbfgs_restarts", "[]")) + [iteration]
+    return problem.carry_at(run.params, m.lam, iteration, int(run.attrs["fevals"]))
 
 
 def write_run(m: Member, problem: Problem, carry: Carry) -> None:
@@ -147,6 +224,10 @@ def write_run(m: Member, problem: Problem, carry: Carry) -> None:
         "n_points": problem.n_points,
         "config_hash": config_hash(m.config),
         "resumed_from_iteration": m.resumed_from,
+        "continued_from_iteration": int(m.continued.get("iteration", 0)),
+        "continued_from": json.dumps(m.continued, sort_keys=True),
+        "lbfgs_restarts": json.dumps(m.restarts),
+        "code_version": m.code_version,
         "final_objective": float(hist[H.OBJECTIVE][-1]),
         "final_train_loss": float(hist[H.TRAIN_TOTAL][-1]),
         "final_test_loss": float(hist[H.TEST_TOTAL][-1]),
@@ -189,20 +270,25 @@ class Training:
                            self.config["max_iters"])
 
 
-def start(config: dict, seeds, outs, checkpoints=None, progress: bool = True, lambdas=None) -> tuple[Training, Carry]:
+def start(config: dict, seeds, outs, checkpoints=None, progress: bool = True, lambdas=None,
+          continue_from=None, code_version: str = "") -> tuple[Training, Carry]:
     """Members with their seeds, lambdas and outputs, each resumed from its checkpoint where
-    one matches; the stacked starting carry, its first history row recorded."""
+    one matches, else continued from a finished run where one is given or kept (module
+    docstring); the stacked starting carry, its first history row recorded."""
     config = run_config(config)
     lambdas = [config["lambda"]] * len(seeds) if lambdas is None else list(lambdas)
-    if not len(seeds) == len(outs) == len(lambdas):
-        raise ValueError(f"train: as many outputs and lambdas as seeds are required "
-                         f"(got {len(seeds)} seeds, {len(outs)} outputs, {len(lambdas)} lambdas)")
+    continue_from = [None] * len(seeds) if continue_from is None else list(continue_from)
+    if not len(seeds) == len(outs) == len(lambdas) == len(continue_from):
+        raise ValueError(f"train: as many outputs, lambdas and runs to continue as seeds are required "
+                         f"(got {len(seeds)} seeds, {len(outs)} outputs, {len(lambdas)} lambdas, "
+                         f"{len(continue_from)} runs to continue)")
     checkpoints = checkpoints or [f"{o}.ckpt.h5" for o in outs]
     revision = io.git_revision()
     members = [
         Member(config=run_config({**config, "seed": s, "lambda": lam}), out=Path(o), checkpoint=Path(c),
-               history=History(), revision=revision)
-        for s, lam, o, c in zip(seeds, lambdas, outs, checkpoints)
+               history=History(), revision=revision, continue_from=None if r is None else Path(r),
+               code_version=code_version)
+        for s, lam, o, c, r in zip(seeds, lambdas, outs, checkpoints, continue_from)
     ]
     problem = Problem.from_config(config)
     carries = []
@@ -213,15 +299,20 @@ def start(config: dict, seeds, outs, checkpoints=None, progress: bool = True, la
             m.resumed_from = int(loaded.iteration)
             if progress:
                 print(f"pinnfail: seed {m.seed} resumes at iteration {m.resumed_from}", file=sys.stderr)
+        else:
+            loaded = load_continuation(m, problem)
+            if loaded is not None and progress:
+                print(f"pinnfail: seed {m.seed} continues {m.continued['run']} from iteration "
+                      f"{m.continued['iteration']} (L-BFGS memory restarted)", file=sys.stderr)
         carries.append(loaded if loaded is not None else fresh)
     job = Training(config, members, problem, problem.lambdas(lambdas, len(members)),
                    stack([problem.test_points(s) for s in seeds]), make_chunk(problem, len(members)),
                    make_metrics(problem))
     carry = stack(carries)
     job.record(carry, 0.0, [i for i, m in enumerate(members) if not m.history.rows])
-    for m in members:
-        if m.resumed_from:
-            m.stop_reason = job.decide(m, m.resumed_from, False)
+    for i, m in enumerate(members):
+        if m.resumed_from or m.continued:
+            m.stop_reason = job.decide(m, int(carry.iteration[i]), False)
     return job, carry
 
 
@@ -259,14 +350,20 @@ def loop(job: Training, carry: Carry, progress: bool = True) -> tuple[Carry, boo
     return carry, interrupt.requested
 
 
-def finish(job: Training, carry: Carry) -> None:
-    """Each member's run.h5; its checkpoint kept if asked (or interrupted), else removed."""
+def finish(job: Training, carry: Carry, keep_last: bool = False) -> None:
+    """Each member's run.h5; its checkpoint kept if asked (or interrupted), else removed; with
+    ``keep_last`` a copy of each finished run.h5 beside the checkpoint (``Member.last``), which
+    a later job of the same run with a larger ``max_iters`` continues."""
     for i, m in enumerate(job.members):
         write_run(m, job.problem, member(carry, i))
-        if job.config["keep_checkpoint"] and m.stop_reason != "interrupted":
+        if m.stop_reason == "interrupted":
+            continue
+        if job.config["keep_checkpoint"]:
             save_checkpoint(m, member(carry, i))
-        elif m.stop_reason != "interrupted" and m.checkpoint.exists():
+        elif m.checkpoint.exists():
             m.checkpoint.unlink()
+        if keep_last:
+            io.copy_artifact(m.out, m.last)
 
 
 def train(
@@ -276,17 +373,24 @@ def train(
     checkpoints: Sequence[str | os.PathLike] | None = None,
     progress: bool = True,
     lambdas: Sequence[float] | None = None,
+    continue_from: Sequence[str | os.PathLike | None] | None = None,
+    keep_last: bool = False,
+    code_version: str = "",
 ) -> list[Member]:
     """Train one configuration for several members at once; one run.h5 per member.
 
     Member i has seed ``seeds[i]`` and lambda ``lambdas[i]`` (None: the config's
-    lambda for all); its run.h5 records its own seed and lambda. Returns the
+    lambda for all); its run.h5 records its own seed and lambda. ``continue_from[i]``
+    (None: none) is a finished run of the same settings with fewer iterations that
+    member i continues unless its checkpoint resumes it; ``keep_last`` keeps a copy
+    of each finished run beside its checkpoint (``finish``), continued only by code of the same
+    ``code_version``. Returns the
     members with their stop reasons. On SIGTERM/SIGINT it saves checkpoints,
     writes run.h5 files marked ``interrupted`` and raises ``SystemExit(143)``.
     """
-    job, carry = start(config, seeds, outs, checkpoints, progress, lambdas)
+    job, carry = start(config, seeds, outs, checkpoints, progress, lambdas, continue_from, code_version)
     carry, interrupted = loop(job, carry, progress)
-    finish(job, carry)
+    finish(job, carry, keep_last)
     if interrupted:
         raise SystemExit(143)
     return job.members

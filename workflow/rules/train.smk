@@ -1,13 +1,16 @@
 # One job per run. With batch_seeds the batched jobs below train the planned seeds and take
-# precedence (ruleorder); this rule still trains what is decided during the run: the seeds a
-# study adds after its selection and the runs it continues.
+# precedence (ruleorder); this rule still trains what is decided during the run (the seeds a
+# study adds after its selection, the plateau stops it continues) and every run that continues
+# a committed one (its input: a run of the same settings with a smaller max_iters).
 rule train:
+    input:
+        lambda wc: PLAN.train_inputs(wc.experiment, wc.seed),
     output:
         layout.run_file("{experiment}", "{seed}"),
     params:
         argv=lambda wc: PLAN.train_argv(wc.experiment, wc.seed),
         outputs=output_flags("out"),
-        remove_after=lambda wc, output: [layout.checkpoint_of(run) for run in output],
+        remove_after=lambda wc: PLAN.removed_after_training(wc.experiment, wc.seed),
         code=CODE["train"],
     conda:
         "../envs/train-gpu.yaml"
@@ -39,7 +42,7 @@ if PLAN.batch:
             params:
                 argv=PLAN.train_batch_argv(_job),
                 outputs=["--outs", *PLAN.batch_outputs(_job)],
-                remove_after=[layout.checkpoint_of(run) for run in PLAN.batch_outputs(_job)],
+                remove_after=[p for m in _job.members for p in PLAN.removed_after_training(m.experiment, m.seed)],
                 code=CODE["train"],
             conda:
                 "../envs/train-gpu.yaml"
