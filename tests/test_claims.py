@@ -14,14 +14,20 @@ ROOT = Path(__file__).resolve().parents[1]
 CONV = dict(pde="convection", grid=[20, 20], n_initial=200, n_boundary=200)
 
 
-def record(seed, rmae, cls, test_loss=1e-3, cap=50000, part="p", tol=None, iterations=None, **config):
+def record(seed, rmae, cls, test_loss=1e-3, cap=50000, part="p", tol=None, iterations=None, change=None, ratio=1.0,
+           rrmse=None, **config):
+    """A synthetic record; ``change`` is the objective's relative change over the last stop window
+    (default: still falling, 1e-3, only for the class *not converged*)."""
     cfg = {"precision": "fp32", "regularizer": "none", "double_form": "residual", "lambda": 0.0, "seed": seed,
            "max_iters": cap, "stop_tolerance": tol, **CONV, **config}
     its = iterations or cap
     history = {"iteration": np.array([0, its // 2, its]), "wall_time": np.array([0.0, its / 200, its / 100]),
                "test_rmae": np.array([1.0, max(rmae, 0.02), rmae]), "test_total": np.array([1.0, test_loss / 2, test_loss])}
-    metrics = {"rmae": rmae, "classification": cls, "test_loss": test_loss, "max_term_test_train_ratio": 1.0,
-               "iterations": its, "stop_reason": "max_iters" if its >= cap else "converged", "wall_time_s": its / 100.0}
+    change = (1e-3 if cls == "not converged" else 0.0) if change is None else change
+    metrics = {"rmae": rmae, "rrmse": rmae if rrmse is None else rrmse, "classification": cls, "test_loss": test_loss,
+               "max_term_test_train_ratio": ratio, "term_test_train_ratios": {"domain": ratio, "initial": 1.0},
+               "iterations": its, "stop_reason": "max_iters" if its >= cap else "converged", "wall_time_s": its / 100.0,
+               "objective_change": change, "stop_tolerance": 1.5e-8, "thresholds": {"overfit_ratio": 100.0}}
     return records.Record(part, cfg, metrics, history)
 
 
@@ -94,8 +100,8 @@ def test_a_run_the_cap_ended_still_falling_decides_no_table1_row():
     recs = [r for lam in (1e-5, 1e-4, 1e-3) for r in seeds(2, 0.4, "not converged", cap=3000, **ac, **{"lambda": lam})]
     for claim_id in ("table1_allen_cahn", "table1_tenfold_allen_cahn"):
         v = verdict(claim_id, recs)
-        assert v.verdict == claims.UNDECIDED and "not converged at this budget" in v.reason, claim_id
-        assert "cap of 3000" in v.reason and "among 3" in v.numbers
+        assert v.verdict == claims.UNDECIDED and v.reason.startswith("still falling at the cap"), claim_id
+        assert "cap of 3000" in v.reason and "seeds 0 1 of 2" in v.reason and "among 3" in v.numbers
     solved = [r for lam in (1e-5, 1e-4, 1e-3) for r in seeds(2, 1e-3, "solved", cap=3000, **ac, **{"lambda": lam})]
     assert verdict("table1_allen_cahn", solved).verdict == claims.HOLDS
     plateau = [r for lam in (1e-5, 1e-4, 1e-3) for r in seeds(2, 0.4, "plateau", cap=3000, **ac, **{"lambda": lam})]
@@ -111,8 +117,9 @@ def test_fig4d_compares_the_three_allen_cahn_variants_at_one_budget():
               seeds(2, 0.3 if lam == 1e-3 else 0.9, "not converged", cap=3000, precision="fp64", regularizer="double",
                     test_loss=loss, **ac, **{"lambda": lam})]
     v = verdict("fig4d", fp32 + fp64 + fp64_long + double)
-    # the lowest error, but the cap ended its runs still falling: the budget decided, not the method
-    assert v.verdict == claims.UNDECIDED and "not converged at this budget" in v.reason
+    # the lowest error, but the cap ended the runs still falling: FP64's could yet pass it
+    assert v.verdict == claims.UNDECIDED and v.reason.startswith("still falling at the cap")
+    assert "FP64 unregularized" in v.reason and "double PINN" not in v.reason  # the double's only strengthen
     assert {u.budget[0] for u in v.used} == {3000} and "lambda 0.001 selected" in v.numbers
     assert [u["lambda"] for u in v.used if u["regularizer"] == "double"] == [1e-3]  # by test loss
     assert any(u.budget[0] == 30000 for u in v.superseded)
@@ -120,10 +127,15 @@ def test_fig4d_compares_the_three_allen_cahn_variants_at_one_budget():
     for r in chosen:
         r.metrics["classification"] = "solved"
         r.metrics["rmae"] = 0.04
-    assert verdict("fig4d", fp32 + fp64 + double).verdict == claims.HOLDS
+    assert verdict("fig4d", fp32 + fp64 + double).verdict == claims.UNDECIDED  # FP64 still falling
+    for r in fp64:
+        r.metrics["objective_change"] = 0.0  # FP64 stopped: nothing left to pass the double PINN
+    v = verdict("fig4d", fp32 + fp64 + double)
+    assert v.verdict == claims.HOLDS and "stands: more iterations can only strengthen it" in v.reason
     for r in chosen:  # the stop rule ended it on a plateau above FP64's error
         r.metrics["classification"] = "plateau"
         r.metrics["rmae"] = 0.85
+        r.metrics["objective_change"] = 0.0
     assert verdict("fig4d", fp32 + fp64 + double).verdict == claims.FAILS
 
 
@@ -160,8 +172,12 @@ def test_tenfold_against_the_best_literature_row():
                  **{"lambda": 1e-4})
     best = min(float(r["rmae_mean"]) for r in claims.literature_rows()
                if r["equation"] == "reaction" and r["source"] == "literature")
-    assert verdict("table1_tenfold_reaction", seeds(3, best / 20, "solved", **table)).verdict == claims.HOLDS
-    assert verdict("table1_tenfold_reaction", seeds(3, best / 5, "solved", **table)).verdict == claims.FAILS
+    best_rrmse = min(float(r["rrmse_mean"]) for r in claims.literature_rows()
+                     if r["equation"] == "reaction" and r["source"] == "literature")
+    assert verdict("table1_tenfold_reaction", seeds(3, best / 20, "solved", rrmse=best_rrmse / 20,
+                                                    **table)).verdict == claims.HOLDS
+    v = verdict("table1_tenfold_reaction", seeds(3, best / 5, "solved", rrmse=best_rrmse / 5, **table))
+    assert v.verdict == claims.FAILS and "seeds clearing 10x in both metrics: 0/3" in v.reason
 
 
 def test_fastest_in_iterations_and_in_seconds_are_separate_claims():
@@ -308,3 +324,130 @@ def test_a_pipe_in_a_verdict_stays_inside_its_table_cell():
     row = next(line for line in text.splitlines() if line.startswith("| Fig. 9"))
     assert row.replace("\\|", "").count("|") == 7  # six cells
     assert "\\|r\\| small" in row
+
+
+# --- issue 46: flags apart from classes, still-falling runs, split votes, every statistic ------
+
+TABLE_REACTION = dict(pde="reaction", grid=[16, 16], n_initial=100, n_boundary=100, precision="fp64",
+                      regularizer="double", **{"lambda": 1e-3})
+
+
+def _lit(pde, metric):
+    return min(float(r[f"{metric}_mean"]) for r in claims.literature_rows()
+               if r["equation"] == pde and r["source"] == "literature")
+
+
+def test_a_solved_run_keeps_its_flags():
+    """The class says solved; the flags still say the cap ended it falling and its ratio is
+    above the overfit threshold (what a verdict may need)."""
+    r = record(0, 0.01, "solved", change=2e-3, ratio=329.0)
+    assert r.still_falling and r.flag("above_overfit_ratio") and r.flag("worst_term") == "domain"
+    v = records.group([r])[0]
+    assert v.flags_text() == "still falling 1/1, test/train above the overfit ratio 1/1 (seed 0 domain 329)"
+    stopped = record(0, 0.01, "solved", change=1e-9)  # by the stop rule's tolerance: not falling
+    assert not stopped.still_falling
+    rule = record(0, 0.9, "plateau", change=1e-9, iterations=1000, cap=5000)  # ended by the rule
+    assert not rule.still_falling
+
+
+def test_stored_flags_are_read_and_missing_ones_decided_by_the_same_rule():
+    from pinnfail.classes import run_flags
+
+    r = record(0, 0.01, "solved", change=2e-3, ratio=329.0)
+    assert r.flags == run_flags(r.metrics, 100.0)
+    r.metrics.update(run_flags(r.metrics, 1000.0))  # an eval.h5 that stores them wins
+    assert not r.flag("above_overfit_ratio")
+
+
+def test_a_verdict_still_falling_runs_could_overturn_is_not_decided():
+    """Does not hold at this budget (5x, not 10x), but the runs are still falling: not decided,
+    naming the runs and their change; finished, the same numbers do not hold."""
+    lit, lit2 = _lit("reaction", "rmae"), _lit("reaction", "rrmse")
+    falling = seeds(3, lit / 5, "solved", rrmse=lit2 / 5, change=3e-3, **TABLE_REACTION)
+    v = verdict("table1_tenfold_reaction", falling)
+    assert v.verdict == claims.UNDECIDED
+    assert v.reason.startswith("still falling at the cap: reaction FP64 double PINN 1e-3") and "seeds 0 1 2 of 3" in v.reason
+    assert "0.003 per stop window" in v.reason and v.numbers.startswith("does not hold at this budget")
+    finished = seeds(3, lit / 5, "solved", rrmse=lit2 / 5, change=0.0, **TABLE_REACTION)
+    assert verdict("table1_tenfold_reaction", finished).verdict == claims.FAILS
+
+
+def test_a_verdict_more_iterations_can_only_strengthen_stands_and_says_so():
+    lit, lit2 = _lit("reaction", "rmae"), _lit("reaction", "rrmse")
+    v = verdict("table1_tenfold_reaction", seeds(3, lit / 20, "solved", rrmse=lit2 / 20, change=3e-3, **TABLE_REACTION))
+    assert v.verdict == claims.HOLDS and "stands: more iterations can only strengthen it" in v.reason
+    v = verdict("table1_reaction", seeds(3, 1e-3, "solved", change=3e-3, **TABLE_REACTION))
+    assert v.verdict == claims.HOLDS and "stands" in v.reason
+    v = verdict("table1_reaction", seeds(3, 0.3, "not converged", **TABLE_REACTION))
+    assert v.verdict == claims.UNDECIDED and "still falling" in v.reason
+
+
+def test_tenfold_needs_every_statistic():
+    """rMAE and rRMSE, mean and median: all four at 10x holds; some only: not decided, with
+    every number shown."""
+    lit, lit2 = _lit("reaction", "rmae"), _lit("reaction", "rrmse")
+    # the median clears 10x, the mean does not (one seed far worse)
+    recs = [record(0, lit / 30, "solved", rrmse=lit2 / 30, **TABLE_REACTION),
+            record(1, lit / 30, "solved", rrmse=lit2 / 30, **TABLE_REACTION),
+            record(2, lit, "solved", rrmse=lit2, **TABLE_REACTION)]
+    v = verdict("table1_tenfold_reaction", recs)
+    assert v.verdict == claims.UNDECIDED and v.reason == "10x on median rMAE, median rRMSE only"
+    assert "seeds clearing 10x in both metrics: 2/3" in v.numbers and "mean" in v.numbers
+    # in rMAE only: not decided either
+    v = verdict("table1_tenfold_reaction", seeds(3, lit / 20, "solved", rrmse=lit2 / 2, **TABLE_REACTION))
+    assert v.verdict == claims.UNDECIDED and "rRMSE" not in v.reason
+
+
+def test_split_seeds_are_not_decided_unless_the_interval_is_clear():
+    """4 of 5 solved: the 95 % Wilson interval (0.38-0.96) straddles one half: not decided;
+    9 of 10 (0.60-0.98): decided; unanimous seeds decide as n/n."""
+    unreg = seeds(5, 0.98, "overfit")
+
+    def double(n_solved, n):
+        return [record(s, 0.004 if s < n_solved else 0.9, "solved" if s < n_solved else "overfit",
+                       regularizer="double", **{"lambda": 1e-3}) for s in range(n)]
+
+    v = verdict("fig1", unreg + double(4, 5))
+    assert v.verdict == claims.UNDECIDED and v.reason == "seeds split: regularized solved 4/5 (95 % interval 0.38-0.96)"
+    unreg10 = seeds(10, 0.98, "overfit")
+    assert verdict("fig1", unreg10 + double(9, 10)).verdict == claims.HOLDS
+    assert verdict("fig1", unreg10 + double(1, 10)).verdict == claims.FAILS  # 1/10: below one half
+    assert verdict("fig1", unreg + double(5, 5)).verdict == claims.HOLDS
+    assert records.wilson(4, 5) == pytest.approx((0.3755, 0.9638), abs=1e-4)
+
+
+def test_no_majority_is_not_decided_in_every_judge():
+    """One seed each way decides nothing, whichever judge asks."""
+    half = [record(0, 0.9, "overfit"), record(1, 0.004, "solved")]
+    fp64 = dict(precision="fp64")
+    wave = dict(pde="wave", grid=[12, 12], n_initial=100, n_boundary=100, precision="fp64")
+    wave_half = [record(s, 0.9, "overfit", **wave) for s in range(2)] + [record(2, 0.01, "solved", **wave),
+                                                                          record(3, 0.01, "solved", **wave)]
+    assert verdict("fp64_alone_wave", wave_half).verdict == claims.UNDECIDED
+    reaction = dict(pde="reaction", grid=[16, 16], n_initial=100, n_boundary=100)
+    premise = [record(s, 0.9 if s < 2 else 0.01, "overfit" if s < 2 else "solved", **reaction) for s in range(4)]
+    v = verdict("removes_reaction", premise)
+    assert v.verdict == claims.UNDECIDED and "unregularized overfit 2/4" in v.reason
+    assert half and fp64
+
+
+def test_a_premise_that_is_still_falling_is_not_decided_not_absent():
+    """The issue's reaction FP32 case: unregularized solved, but capped and still falling."""
+    reaction = dict(pde="reaction", grid=[16, 16], n_initial=100, n_boundary=100)
+    v = verdict("removes_reaction", seeds(3, 0.01, "solved", cap=4000, change=0.05, **reaction))
+    assert v.verdict == claims.UNDECIDED and v.reason.startswith("still falling at the cap")
+
+
+def test_the_selection_margin_is_shown():
+    recs = [r for lam, loss in ((1e-5, 4e-3), (1e-4, 2e-3), (1e-3, 1e-3))
+            for r in seeds(3, 1e-3, "solved", test_loss=loss, **{**TABLE_REACTION, "lambda": lam})]
+    v = verdict("table1_reaction", recs)
+    assert "margin 2x over the runner-up 0.0001" in v.reason
+
+
+def test_precision_compared_under_two_stop_rules_says_why():
+    ac = dict(pde="allen_cahn", grid=[64, 64], n_initial=100, n_boundary=100)
+    fp32 = seeds(2, 0.99, "plateau", cap=30000, tol=0.0, iterations=12000, **ac)
+    fp64 = seeds(2, 0.03, "solved", cap=30000, precision="fp64", **ac)
+    v = verdict("fig4_precision", fp32 + fp64)
+    assert v.verdict == claims.HOLDS and "FP32 under the standstill rule and FP64 under the stop rule" in v.reason

@@ -43,7 +43,7 @@ def test_the_committed_readme_blocks_are_current():
 def test_blocks_are_derived_from_their_files(tmp_path):
     root = _root(tmp_path)
     out = readme.update(TEXT, root)
-    assert "| Fig. 9 | toy claim B | **not decided** |" in out and "Totals: holds 1, not decided 1 (of 2)." in out
+    assert "| Fig. 9 | toy claim B | **not decided** (too few seeds) |" in out and "Totals: holds 1, not decided 1 (of 2)." in out
     assert "| toy | 1e-06 | 2e-03 ± 1e-04 | 4 | 700 | solved 4/4 |" in out
     assert out.startswith("intro\n") and "\nmiddle\n" in out and out.endswith("end\n") and "\nold\n" not in out
     assert readme.stale(out, root) == [] and readme.update(out, root) == out

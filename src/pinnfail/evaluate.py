@@ -17,7 +17,7 @@ from .reference import read_reference
 
 DEFAULT_THRESHOLDS = {"overfit_ratio": 100.0, "solved_rmae": 5e-2}
 # What a run is, by the paper's reading: only "overfit" is a failure mode.
-from .classes import CLASSES  # noqa: E402  (re-exported)
+from .classes import CLASSES, run_flags  # noqa: E402  (re-exported)
 from . import history as H
 
 
@@ -201,6 +201,7 @@ def evaluate(run_path, reference_path, residual_grid=(256, 256), thresholds=None
         objective_change=objective_change(run.history[H.OBJECTIVE], config["stop_window"], config["log_every"]),
         stop_tolerance=stop_tolerance(config),
         thresholds=thresholds))
+    metrics.update(run_flags(metrics, thresholds["overfit_ratio"]))
     metrics["failure_mode"] = metrics["classification"] == "overfit"
     metrics["thresholds"] = thresholds
     fields = {

@@ -10,13 +10,16 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from .classes import flags_of
 from .io import Run, atomic_paths, read_metrics, write_text
 from .tables import csv_text
 from . import history as H
 
 COLUMNS = ("experiment", "pde", "method", "precision", "regularizer", "form", "lambda", "seed", "iterations",
            "max_iters", "stop_reason", "wall_time_s", "rmae", "rrmse", "train_loss", "test_loss",
-           "test_train_ratio", "classification", "device", "git_revision")
+           "test_train_ratio", "classification", "still_falling", "objective_change", "stop_tolerance",
+           "worst_term", "max_term_test_train_ratio", "above_overfit_ratio", "continued_from_iteration", "device",
+           "git_revision")
 
 
 def run_row(experiment: str, method: str, run_path, eval_path) -> dict:
@@ -29,7 +32,9 @@ def run_row(experiment: str, method: str, run_path, eval_path) -> dict:
             **{key: run.attrs.get(key, "") for key in ("iterations", "wall_time_s", "stop_reason", "device",
                                                         "git_revision")},
             **{key: metrics.get(key, "") for key in ("rmae", "rrmse", "train_loss", "test_loss", "test_train_ratio",
-                                                     "classification")}}
+                                                     "classification")},
+            **flags_of(metrics),
+            "continued_from_iteration": run.attrs.get("continued_from_iteration", 0)}
 
 
 def write_runs_csv(path, rows: list[dict]) -> None:

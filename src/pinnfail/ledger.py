@@ -14,10 +14,12 @@ Which of the paper's claims hold in this project's committed runs: one verdict p
 decided by the registry in `src/pinnfail/claims.py` from the strongest committed evidence
 (compared variants at equal budgets, at least 3 seeds, 2 for Allen-Cahn; the longest budget
 committed). Verdicts: *holds*, *does not hold*, *not decided* (with the measured reason), *not
-applicable* (the claim's premise is absent). Weaker or earlier studies of a claim are listed
-under it as superseded. The budgets are CPU budgets (the paper ran 10^6 iterations): a verdict
-says what holds at the stated budget, not at the paper's. Run classes and the stop rule:
-[docs/concepts.md](concepts.md).
+applicable* (the claim's premise is absent). A verdict that more iterations of runs the cap ended
+still falling could overturn is *not decided*; one they can only strengthen stands and says so.
+Seeds that disagree decide only when the 95 % interval of their fraction lies clear of one half.
+Weaker or earlier studies of a claim are listed under it as superseded. The budgets are CPU
+budgets (the paper ran 10^6 iterations): a verdict says what holds at the stated budget, not at
+the paper's. Run classes, flags, votes and the stop rule: [docs/concepts.md](concepts.md).
 
 Generated; do not edit. Regenerate with
 

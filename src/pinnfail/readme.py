@@ -35,8 +35,11 @@ def _table(text: str, header_start: str) -> list[list[str]]:
 
 
 def _verdict_word(cell: str) -> str:
-    """'**not decided: too few seeds ...**' -> '**not decided**' (the reason stays in the ledger)."""
-    return "**" + cell.strip("*").split(":")[0] + "**"
+    """'**not decided: too few seeds: ...**' -> '**not decided** (too few seeds)': the verdict and
+    the head of its reason (the numbers stay in the ledger)."""
+    verdict, _, reason = cell.strip("*").partition(":")
+    head = reason.split(":")[0].split(";")[0].strip()
+    return f"**{verdict}**" + (f" ({head})" if head else "")
 
 
 def claims_block(text: str) -> str:
@@ -55,8 +58,8 @@ def table1_block(text: str) -> str:
     header, *rows = _table(text, "| equation | method |")
     col = {name: header.index(name) for name in ("equation", "rMAE", "seeds", "iterations", "classification", "source")}
     paper = {r[col["equation"]]: r[col["rMAE"]] for r in rows if r[col["source"]] == "paper"}
-    out = ["| equation | paper (1e6 iterations) | this pipeline, CPU | seeds | iterations | classes |",
-           "|---|---|---|---|---|---|"]
+    out = ["| equation | paper (1e6 iterations), mean ± std | this pipeline, CPU, mean ± std | seeds | iterations | "
+           "classes |", "|---|---|---|---|---|---|"]
     for r in rows:
         if r[col["source"]] == "pipeline":
             eq = r[col["equation"]]
@@ -65,9 +68,22 @@ def table1_block(text: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def quickstart_block(text: str) -> str:
+    """The quick start's Table 1 (a fresh clone's results/table1.md, committed with its
+    provenance): the pipeline's rows, mean ± std over seeds."""
+    header, *rows = _table(text, "| equation | method |")
+    keep = [c for c in ("equation", "method", "precision", "loss", "rMAE", "rRMSE", "N", "seeds", "iterations",
+                        "classification") if c in header]
+    out = ["| " + " | ".join(keep) + " |", "|" + "---|" * len(keep)]
+    out += ["| " + " | ".join(r[header.index(c)] for c in keep) + " |"
+            for r in rows if r[header.index("source")] == "pipeline"]
+    return "\n".join(out) + "\n"
+
+
 BLOCKS: dict[str, Callable[[str], str]] = {
     "docs/claims.md": claims_block,
     "docs/results/cpu/table1/table1.md": table1_block,
+    "docs/results/quickstart/table1.md": quickstart_block,
 }
 
 

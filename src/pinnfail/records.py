@@ -18,7 +18,7 @@ from typing import Iterable
 import h5py
 import numpy as np
 
-from .classes import CLASSES
+from .classes import CLASSES, flags_of
 from .io import ArtifactError, read_metrics
 from .study import first_crossing as _first_crossing
 from .study import median as _study_median
@@ -47,6 +47,18 @@ class Record:
     def get(self, key: str, default=math.nan):
         value = self.metrics.get(key, default)
         return default if value is None or value == "" else value
+
+    def flag(self, name: str):
+        """A flag of ``classes.FLAGS`` (``classes.flags_of``)."""
+        return self.flags[name]
+
+    @property
+    def flags(self) -> dict:
+        return flags_of(self.metrics)
+
+    @property
+    def still_falling(self) -> bool:
+        return bool(self.flag("still_falling"))
 
     def first_crossing(self, threshold: float) -> tuple[float, float]:
         """(iteration, seconds) when the test rMAE first fell below ``threshold`` (inf: never)."""
@@ -93,6 +105,35 @@ def load(folders: Iterable[str | Path]) -> list[Record]:
                 part = folder.parent.name if folder.name == "runs" else folder.name
                 records.append(read_record(run_h5, eval_h5, part))
     return records
+
+
+def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """The Wilson score interval (95 % by default) of a fraction k/n."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def fraction_vote(k: int, n: int) -> bool | None:
+    """Do k of n seeds make a yes? All: True, none: False; otherwise True only if the 95 %
+    Wilson interval of k/n lies above one half, False only if below, else None."""
+    if n and k == n:
+        return True
+    if k == 0:
+        return False
+    lo, hi = wilson(k, n)
+    return True if lo > 0.5 else False if hi < 0.5 else None
+
+
+def share_text(k: int, n: int) -> str:
+    """``k/n``, with the 95 % Wilson interval where the seeds disagree."""
+    if k in (0, n):
+        return f"{k}/{n}"
+    lo, hi = wilson(k, n)
+    return f"{k}/{n} (95 % interval {lo:.2f}-{hi:.2f})"
 
 
 def _median(values) -> float:
@@ -157,6 +198,41 @@ class Variant:
             if 2 * self.count(cls) > len(self.records):
                 return cls
         return None
+
+    def vote(self, *classes: str) -> bool | None:
+        """Are the seeds of one of ``classes``? True if all are, False if none is; where they
+        disagree, True only if the 95 % Wilson interval of the fraction lies above one half,
+        False only if below it, else None (not decided by these seeds)."""
+        return fraction_vote(sum(self.count(c) for c in classes), len(self.records))
+
+    def share_text(self, *classes: str) -> str:
+        """``k/n`` of the seeds in ``classes``, with the 95 % interval where the seeds disagree."""
+        return share_text(sum(self.count(c) for c in classes), len(self.records))
+
+    def falling(self) -> tuple[Record, ...]:
+        """The seeds the cap ended with the objective still falling (``classes.still_falling``)."""
+        return tuple(r for r in self.records if r.still_falling)
+
+    def falling_text(self) -> str:
+        """Which seeds are still falling at the cap, and by how much per stop window."""
+        runs = self.falling()
+        changes = [float(r.flag("objective_change")) for r in runs]
+        tolerance = float(runs[0].flag("stop_tolerance")) if runs else math.nan
+        spread = f"{min(changes):.2g}" + (f"..{max(changes):.2g}" if f"{max(changes):.2g}" != f"{min(changes):.2g}" else "")
+        return (f"{self.label()}: seeds {' '.join(str(r.seed) for r in runs)} of {len(self.records)} at the cap of "
+                f"{self.budget[0]} with the objective still falling (relative change {spread} per stop window, "
+                f"tolerance {tolerance:.2g})")
+
+    def flags_text(self) -> str:
+        """The flags that the classes hide: still falling at the cap, over the overfit ratio."""
+        n = len(self.records)
+        over = [r for r in self.records if r.flag("above_overfit_ratio")]
+        text = f"still falling {len(self.falling())}/{n}"
+        if over:
+            text += (f", test/train above the overfit ratio {len(over)}/{n} ("
+                     + ", ".join(f"seed {r.seed} {r.flag('worst_term')} {float(r.flag('max_term_test_train_ratio')):.3g}"
+                                 for r in over) + ")")
+        return text
 
     def classes_text(self) -> str:
         n = len(self.records)
