@@ -145,8 +145,10 @@ class Caption:
 
 
 def dumps(manifest) -> str:
-    """The manifest as canonical JSON."""
-    return json.dumps(dataclasses.asdict(manifest), sort_keys=True, separators=(",", ":"))
+    """The manifest as compact JSON, in the order its fields and mappings were built (a study's
+    variants in the config's order, which its tables and figures keep): the same config always
+    gives the same text."""
+    return json.dumps(dataclasses.asdict(manifest), separators=(",", ":"))
 
 
 def read(kind: type, text: str):
