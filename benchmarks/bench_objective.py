@@ -49,8 +49,8 @@ def worker(case: str, reps: int, iters: int, warmup: int) -> dict:
     import jax.numpy as jnp
 
     import pinnfail
-    from pinnfail.config import run_config
-    from pinnfail.schedule import Problem, make_chunk, stack
+    from pinnfail.numerics.config import run_config
+    from pinnfail.numerics.schedule import Problem, make_chunk, stack
 
     problem = Problem.from_config(run_config({**CASES[case], "seed": 0}))
     x0, pts = problem.network.flat_init, problem.train_points

@@ -32,11 +32,11 @@ import jax.numpy as jnp
 import optax
 
 import pinnfail  # noqa: F401
-from pinnfail import jets
-from pinnfail.config import run_config
-from pinnfail.lbfgs import history_products
-from pinnfail.losses import make_objective
-from pinnfail.schedule import Problem, make_chunk, stack
+from pinnfail.numerics import jets
+from pinnfail.numerics.config import run_config
+from pinnfail.numerics.lbfgs import history_products
+from pinnfail.numerics.losses import make_objective
+from pinnfail.numerics.schedule import Problem, make_chunk, stack
 
 CASES = {
     "a": {"precision": "fp64", "grid": [101, 101], "n_initial": 101, "n_boundary": 101},

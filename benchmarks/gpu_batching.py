@@ -23,10 +23,10 @@ import jax.numpy as jnp
 import numpy as np
 
 import pinnfail  # noqa: F401
-from pinnfail import lbfgs
-from pinnfail.config import run_config
-from pinnfail.lbfgs import compact_lbfgs_update
-from pinnfail.schedule import Problem, make_chunk, stack
+from pinnfail.numerics import lbfgs
+from pinnfail.numerics.config import run_config
+from pinnfail.numerics.lbfgs import compact_lbfgs_update
+from pinnfail.numerics.schedule import Problem, make_chunk, stack
 
 PROBLEMS = {
     "double_fp64_20x20": {"regularizer": "double", "lambda": 1e-4, "precision": "fp64"},

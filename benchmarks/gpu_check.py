@@ -30,9 +30,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import pinnfail  # noqa: F401
-from pinnfail.config import run_config
-from pinnfail.evaluate import field_functions, on_grid, relative_errors
-from pinnfail.schedule import Problem, make_chunk, make_metrics, stack
+from pinnfail.numerics.config import run_config
+from pinnfail.products.evaluate import field_functions, on_grid, relative_errors
+from pinnfail.numerics.schedule import Problem, make_chunk, make_metrics, stack
 
 sys.path.insert(0, os.path.dirname(__file__))
 from bench_train import bench_jax, derivative_engines  # noqa: E402

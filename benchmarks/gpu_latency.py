@@ -169,8 +169,8 @@ def measure(problem_name: str, variant: str, iters: int, warmup: int, repeats: i
     import jax.numpy as jnp
 
     import pinnfail  # noqa: F401
-    from pinnfail.config import run_config
-    from pinnfail.schedule import BLOCK, TAIL, Problem, make_chunk, stack
+    from pinnfail.numerics.config import run_config
+    from pinnfail.numerics.schedule import BLOCK, TAIL, Problem, make_chunk, stack
 
     schedule, unroll, _ = VARIANTS[variant]
     problem = Problem.from_config(run_config(PROBLEMS[problem_name]))

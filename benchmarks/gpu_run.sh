@@ -16,7 +16,7 @@ if [ "$what" = batching ]; then
   exec python3 benchmarks/gpu_batching.py --out "$out/gpu_batching.json" --deadline "$deadline"
 fi
 smoke() {
-  python3 -c "from pinnfail.cli import main; raise SystemExit(main(['train', '--pde', 'convection', '--regularizer', 'double', '--lambda', '1e-4', '--precision', 'fp32', '--max-iters', '300', '--seeds', '0', '1', '--outs', '$out/run_s0.h5', '$out/run_s1.h5', '--quiet']))"
+  python3 -c "from pinnfail.interfaces.cli import main; raise SystemExit(main(['train', '--pde', 'convection', '--regularizer', 'double', '--lambda', '1e-4', '--precision', 'fp32', '--max-iters', '300', '--seeds', '0', '1', '--outs', '$out/run_s0.h5', '$out/run_s1.h5', '--quiet']))"
 }
 if ! smoke 2>"$out/smoke_err.txt"; then
   echo "smoke run failed with the machine's flax/optax; retrying with .whl/fallback" | tee "$out/fallback.txt"

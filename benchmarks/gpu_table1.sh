@@ -8,7 +8,7 @@
 #   run(command="bash benchmarks/gpu_table1.sh $OUT 530", carry=[".whl"], timeout_s=600)
 # Steps (times are measured and written to OUTDIR/README.md):
 #  1. install the carried wheels where Snakemake is missing (pip --no-index: only what the
-#     machine lacks), a `pinnfail` shim on PATH (python3 -m pinnfail.cli, this checkout's src/);
+#     machine lacks), a `pinnfail` shim on PATH (python3 -m pinnfail.interfaces.cli, this checkout's src/);
 #  2. concurrency probe: the convection job of the preset (2 members) for PROBE_ITERS
 #     iterations as 1, 2 and 4 simultaneous processes; aggregate member-iterations/s from the
 #     run.h5 histories (compilation excluded); the best count becomes snakemake --cores;
@@ -49,7 +49,7 @@ if ! python3 -c "import snakemake" 2>/dev/null; then
     >"$logs/pip.txt" 2>&1 || { cat "$logs/pip.txt"; exit 1; }
 fi
 mkdir -p "$work/bin"
-printf '#!/bin/sh\nexec python3 -m pinnfail.cli "$@"\n' >"$work/bin/pinnfail"; chmod +x "$work/bin/pinnfail"
+printf '#!/bin/sh\nexec python3 -m pinnfail.interfaces.cli "$@"\n' >"$work/bin/pinnfail"; chmod +x "$work/bin/pinnfail"
 export PATH=$work/bin:$PATH
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 || true
   python3 -c "import jax, snakemake; print('jax', jax.__version__, jax.devices(), '| snakemake', snakemake.__version__)"

@@ -26,7 +26,9 @@ CASES = (("convection", "double", "fp32", "strong_wolfe", "1e-4", 2),
          ("reaction", "l2", "fp64", "zoom", "1e-4", 2),
          ("wave", "none", "fp64", "strong_wolfe", "0", 2),
          ("convection", "l1", "fp64", "strong_wolfe", "1e-5", 1))
-TRAIN = "import sys; from pinnfail.cli import main; sys.exit(main())"
+TRAIN = ("import sys\ntry:\n    from pinnfail.interfaces.cli import main\n"
+         "except ImportError:  # a revision before the layer subpackages\n    from pinnfail.cli import main\n"
+         "sys.exit(main())")
 
 
 def train_all(src: Path, out: Path) -> None:

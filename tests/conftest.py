@@ -15,7 +15,7 @@ optimized, as users' runs do. A value the environment already sets is left alone
 
 ``cli(*argv)`` runs the ``pinnfail`` command in this process (its exit status, stdout and
 stderr), without the second or two a new process spends importing JAX; test_cli, test_io and
-test_train each keep a check of the command as its own process (``python -m pinnfail.cli``).
+test_train each keep a check of the command as its own process (``python -m pinnfail.interfaces.cli``).
 """
 import atexit
 import contextlib
@@ -36,11 +36,12 @@ if _SET_FAST_COMPILE:
     os.environ[FAST_COMPILE] = "1"
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # the workers may share one GPU
 
-import pinnfail._jax  # noqa: E402,F401  (enables x64; reads PINNFAIL_JAX_CACHE)
-from pinnfail.config import run_config  # noqa: E402
-from pinnfail.evaluate import evaluate, write_evaluation  # noqa: E402
-from pinnfail.reference import compute_reference, write_reference  # noqa: E402
-from pinnfail.train import train  # noqa: E402
+import pinnfail.numerics._jax  # noqa: E402,F401  (enables x64; reads PINNFAIL_JAX_CACHE)
+from pinnfail.numerics.config import run_config  # noqa: E402
+from pinnfail.products.evaluate import evaluate, write_result  # noqa: E402
+from pinnfail.artifacts.formats import write_reference
+from pinnfail.numerics.reference import compute_reference  # noqa: E402
+from pinnfail.products.train import train  # noqa: E402
 
 TINY = {
     "pde": "convection", "grid": [6, 5], "n_initial": 7, "n_boundary": 5, "depth": 2, "width": 8,
@@ -73,8 +74,8 @@ class Completed:
 
 
 def run_cli(*argv, cwd=None) -> Completed:
-    """``pinnfail ARGV`` (in ``cwd``) by ``pinnfail.cli.main`` in this process."""
-    from pinnfail.cli import main
+    """``pinnfail ARGV`` (in ``cwd``) by ``pinnfail.interfaces.cli.main`` in this process."""
+    from pinnfail.interfaces.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.ExitStack() as stack:
@@ -118,6 +119,6 @@ def evaluated(tmp_path_factory):
         run = tmp / f"run{seed}.h5"
         train({**TINY_RUN, "seed": seed}, [seed], [run], progress=False)
         result = evaluate(run, ref, residual_grid=(16, 8))
-        write_evaluation(tmp / f"eval{seed}.h5", result)
+        write_result(tmp / f"eval{seed}.h5", result)
         paths.append(tmp / f"eval{seed}.h5")
     return tmp, ref, paths

@@ -1,9 +1,9 @@
 """Report captions are written from the artifacts: they quote each run's rMAE and class."""
 import json
 
-from pinnfail import captions, tables
-from pinnfail.evaluate import read_metrics
-from pinnfail.tables import _fmt
+from pinnfail.products import captions, tables
+from pinnfail.products.evaluate import read_metrics
+from pinnfail.products.tables import _fmt
 
 
 def test_figure_caption_quotes_each_runs_numbers_and_class(evaluated):
@@ -39,7 +39,7 @@ def test_table1_caption_quotes_the_tables_rows(evaluated):
 
 
 def test_caption_command_writes_the_file(evaluated, tmp_path):
-    from pinnfail.cli import main
+    from pinnfail.interfaces.cli import main
 
     _, _, paths = evaluated
     out = tmp_path / "fig5.rst"

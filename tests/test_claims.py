@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pinnfail import claims, ledger, records
+from pinnfail.products import claims, ledger, records
+from pinnfail.products import verdicts
 
 ROOT = Path(__file__).resolve().parents[1]
 CONV = dict(pde="convection", grid=[20, 20], n_initial=200, n_boundary=200)
@@ -46,33 +47,33 @@ def test_fig1_holds_with_lambda_selected_by_test_loss_not_by_error():
             # lower error, higher test loss: never selected
             + seeds(3, 0.001, "solved", regularizer="double", **{"lambda": 1e-4}, test_loss=1e-2))
     v = verdict("fig1", recs)
-    assert v.verdict == claims.HOLDS
+    assert v.verdict == verdicts.HOLDS
     assert {u["lambda"] for u in v.used} == {0.0, 1e-3}
 
 
 def test_does_not_hold_when_the_regularized_network_overfits_too():
     recs = seeds(3, 0.98, "overfit") + seeds(3, 0.9, "overfit", regularizer="double", **{"lambda": 1e-3})
     v = verdict("fig1", recs)
-    assert v.verdict == claims.FAILS and "not solved" in v.reason
+    assert v.verdict == verdicts.FAILS and "not solved" in v.reason
 
 
 def test_unequal_budgets_are_not_decided():
     recs = seeds(3, 0.98, "overfit", cap=50000) + seeds(3, 0.004, "solved", cap=6000, regularizer="double",
                                                          **{"lambda": 1e-3})
     v = verdict("fig1", recs)
-    assert v.verdict == claims.UNDECIDED and v.reason.startswith("unequal budgets")
+    assert v.verdict == verdicts.UNDECIDED and v.reason.startswith("unequal budgets")
 
 
 def test_too_few_seeds_are_not_decided_but_allen_cahn_needs_two():
     recs = seeds(2, 0.98, "overfit") + seeds(2, 0.004, "solved", regularizer="double", **{"lambda": 1e-3})
-    assert verdict("fig1", recs).verdict == claims.UNDECIDED
+    assert verdict("fig1", recs).verdict == verdicts.UNDECIDED
     assert "too few seeds" in verdict("fig1", recs).reason
     ac = dict(pde="allen_cahn", grid=[64, 64], n_initial=100, n_boundary=100, precision="fp64")
-    assert verdict("fp64_alone_wave", []).verdict == claims.UNDECIDED  # no run at all
+    assert verdict("fp64_alone_wave", []).verdict == verdicts.UNDECIDED  # no run at all
     recs = seeds(2, 0.05, "solved", cap=30000, **ac)
     for r in recs:  # the test loss rises late: its minimum at half the budget
         r.history["test_total"][:] = [1.0, 1e-4, 5e-4]
-    assert verdict("fig4_late_rise", recs).verdict == claims.HOLDS
+    assert verdict("fig4_late_rise", recs).verdict == verdicts.HOLDS
 
 
 def test_a_premise_that_is_absent_makes_a_claim_not_applicable():
@@ -81,18 +82,18 @@ def test_a_premise_that_is_absent_makes_a_claim_not_applicable():
             + [r for reg in ("l2", "l1", "double")
                for r in seeds(3, 0.01, "solved", regularizer=reg, **{"lambda": 1e-4}, **reaction)])
     v = verdict("removes_reaction", recs)
-    assert v.verdict == claims.NA and "does not overfit" in v.reason
+    assert v.verdict == verdicts.NA and "does not overfit" in v.reason
 
 
 def test_a_premise_absent_needs_no_regularized_run():
     reaction = dict(pde="reaction", grid=[16, 16], n_initial=100, n_boundary=100)
     v = verdict("removes_reaction", seeds(3, 0.01, "solved", **reaction))
-    assert v.verdict == claims.NA and "solved 3/3" in v.reason and len(v.used) == 1
+    assert v.verdict == verdicts.NA and "solved 3/3" in v.reason and len(v.used) == 1
     # an overfitting unregularized network with no regularized run is a premise present, not decided
     v = verdict("removes_reaction", seeds(3, 0.9, "overfit", **reaction))
-    assert v.verdict == claims.UNDECIDED and "no committed run" in v.reason
+    assert v.verdict == verdicts.UNDECIDED and "no committed run" in v.reason
     # too few seeds of the unregularized network: its premise is not decided either
-    assert verdict("removes_reaction", seeds(2, 0.01, "solved", **reaction)).verdict == claims.UNDECIDED
+    assert verdict("removes_reaction", seeds(2, 0.01, "solved", **reaction)).verdict == verdicts.UNDECIDED
 
 
 def test_a_run_the_cap_ended_still_falling_decides_no_table1_row():
@@ -100,12 +101,12 @@ def test_a_run_the_cap_ended_still_falling_decides_no_table1_row():
     recs = [r for lam in (1e-5, 1e-4, 1e-3) for r in seeds(2, 0.4, "not converged", cap=3000, **ac, **{"lambda": lam})]
     for claim_id in ("table1_allen_cahn", "table1_tenfold_allen_cahn"):
         v = verdict(claim_id, recs)
-        assert v.verdict == claims.UNDECIDED and v.reason.startswith("still falling at the cap"), claim_id
+        assert v.verdict == verdicts.UNDECIDED and v.reason.startswith("still falling at the cap"), claim_id
         assert "cap of 3000" in v.reason and "seeds 0 1 of 2" in v.reason and "among 3" in v.numbers
     solved = [r for lam in (1e-5, 1e-4, 1e-3) for r in seeds(2, 1e-3, "solved", cap=3000, **ac, **{"lambda": lam})]
-    assert verdict("table1_allen_cahn", solved).verdict == claims.HOLDS
+    assert verdict("table1_allen_cahn", solved).verdict == verdicts.HOLDS
     plateau = [r for lam in (1e-5, 1e-4, 1e-3) for r in seeds(2, 0.4, "plateau", cap=3000, **ac, **{"lambda": lam})]
-    assert verdict("table1_allen_cahn", plateau).verdict == claims.FAILS
+    assert verdict("table1_allen_cahn", plateau).verdict == verdicts.FAILS
 
 
 def test_fig4d_compares_the_three_allen_cahn_variants_at_one_budget():
@@ -118,7 +119,7 @@ def test_fig4d_compares_the_three_allen_cahn_variants_at_one_budget():
                     test_loss=loss, **ac, **{"lambda": lam})]
     v = verdict("fig4d", fp32 + fp64 + fp64_long + double)
     # the lowest error, but the cap ended the runs still falling: FP64's could yet pass it
-    assert v.verdict == claims.UNDECIDED and v.reason.startswith("still falling at the cap")
+    assert v.verdict == verdicts.UNDECIDED and v.reason.startswith("still falling at the cap")
     assert "FP64 unregularized" in v.reason and "double PINN" not in v.reason  # the double's only strengthen
     assert {u.budget[0] for u in v.used} == {3000} and "lambda 0.001 selected" in v.numbers
     assert [u["lambda"] for u in v.used if u["regularizer"] == "double"] == [1e-3]  # by test loss
@@ -127,16 +128,16 @@ def test_fig4d_compares_the_three_allen_cahn_variants_at_one_budget():
     for r in chosen:
         r.metrics["classification"] = "solved"
         r.metrics["rmae"] = 0.04
-    assert verdict("fig4d", fp32 + fp64 + double).verdict == claims.UNDECIDED  # FP64 still falling
+    assert verdict("fig4d", fp32 + fp64 + double).verdict == verdicts.UNDECIDED  # FP64 still falling
     for r in fp64:
         r.metrics["objective_change"] = 0.0  # FP64 stopped: nothing left to pass the double PINN
     v = verdict("fig4d", fp32 + fp64 + double)
-    assert v.verdict == claims.HOLDS and "stands: more iterations can only strengthen it" in v.reason
+    assert v.verdict == verdicts.HOLDS and "stands: more iterations can only strengthen it" in v.reason
     for r in chosen:  # the stop rule ended it on a plateau above FP64's error
         r.metrics["classification"] = "plateau"
         r.metrics["rmae"] = 0.85
         r.metrics["objective_change"] = 0.0
-    assert verdict("fig4d", fp32 + fp64 + double).verdict == claims.FAILS
+    assert verdict("fig4d", fp32 + fp64 + double).verdict == verdicts.FAILS
 
 
 def test_the_longest_budget_decides_and_the_rest_is_superseded():
@@ -145,7 +146,7 @@ def test_the_longest_budget_decides_and_the_rest_is_superseded():
             + seeds(3, 0.98, "overfit", cap=50000) + seeds(3, 0.004, "solved", regularizer="double",
                                                            **{"lambda": 1e-3}))
     v = verdict("fig1", recs)
-    assert v.verdict == claims.HOLDS and all(u.budget[0] == 50000 for u in v.used)
+    assert v.verdict == verdicts.HOLDS and all(u.budget[0] == 50000 for u in v.used)
     assert {u.parts for u in v.superseded} == {("quick",)}
 
 
@@ -154,17 +155,17 @@ def test_precision_is_compared_at_equal_iterations_only():
     fp32_rule = seeds(2, 0.99, "plateau", cap=3000, iterations=1300, **ac)
     fp64 = seeds(2, 0.03, "solved", cap=30000, precision="fp64", **ac)
     v = verdict("fig4_precision", fp32_rule + fp64)
-    assert v.verdict == claims.UNDECIDED and "1300" in v.reason
+    assert v.verdict == verdicts.UNDECIDED and "1300" in v.reason
     fp32_long = seeds(2, 0.99, "plateau", cap=30000, tol=0.0, **ac)
     v = verdict("fig4_precision", fp32_rule + fp64 + fp32_long)
-    assert v.verdict == claims.HOLDS and "33x" in v.reason
+    assert v.verdict == verdicts.HOLDS and "33x" in v.reason
     fp32_frozen = seeds(2, 0.4, "plateau", cap=30000, tol=0.0, iterations=12000, **ac)
     v = verdict("fig4_precision", fp32_rule + fp64 + fp32_frozen)
-    assert v.verdict == claims.HOLDS and "13.3x" in v.reason and "12000" in v.reason
+    assert v.verdict == verdicts.HOLDS and "13.3x" in v.reason and "12000" in v.reason
     fp32_rule_long = seeds(2, 0.4, "plateau", cap=30000, iterations=12000, **ac)  # the paper's rule, not a standstill
-    assert verdict("fig4_precision", fp32_rule + fp64 + fp32_rule_long).verdict == claims.UNDECIDED
+    assert verdict("fig4_precision", fp32_rule + fp64 + fp32_rule_long).verdict == verdicts.UNDECIDED
     fp32_solves = seeds(2, 0.04, "solved", cap=30000, tol=0.0, **ac)
-    assert verdict("fig4_precision", fp32_rule + fp64 + fp32_solves).verdict == claims.FAILS
+    assert verdict("fig4_precision", fp32_rule + fp64 + fp32_solves).verdict == verdicts.FAILS
 
 
 def test_tenfold_against_the_best_literature_row():
@@ -175,9 +176,9 @@ def test_tenfold_against_the_best_literature_row():
     best_rrmse = min(float(r["rrmse_mean"]) for r in claims.literature_rows()
                      if r["equation"] == "reaction" and r["source"] == "literature")
     assert verdict("table1_tenfold_reaction", seeds(3, best / 20, "solved", rrmse=best_rrmse / 20,
-                                                    **table)).verdict == claims.HOLDS
+                                                    **table)).verdict == verdicts.HOLDS
     v = verdict("table1_tenfold_reaction", seeds(3, best / 5, "solved", rrmse=best_rrmse / 5, **table))
-    assert v.verdict == claims.FAILS and "seeds clearing 10x in both metrics: 0/3" in v.reason
+    assert v.verdict == verdicts.FAILS and "seeds clearing 10x in both metrics: 0/3" in v.reason
 
 
 def test_fastest_in_iterations_and_in_seconds_are_separate_claims():
@@ -188,13 +189,13 @@ def test_fastest_in_iterations_and_in_seconds_are_separate_claims():
         r.history["test_rmae"][:] = [1.0, 0.005, 0.004]
         r.history["wall_time"][:] = [0.0, 1e6, 2e6]
     recs += double
-    assert verdict("fig6_double_fastest_iterations", recs).verdict == claims.HOLDS
-    assert verdict("fig6_double_fastest_seconds", recs).verdict == claims.FAILS
+    assert verdict("fig6_double_fastest_iterations", recs).verdict == verdicts.HOLDS
+    assert verdict("fig6_double_fastest_seconds", recs).verdict == verdicts.FAILS
 
 
 def test_every_claim_decides_on_an_empty_table():
     for claim, v in claims.decide_all([]):
-        assert v.verdict in (claims.UNDECIDED, claims.NA), claim.id
+        assert v.verdict in (verdicts.UNDECIDED, verdicts.NA), claim.id
 
 
 def test_variants_ignore_seeds_and_bookkeeping_keys():
@@ -202,13 +203,16 @@ def test_variants_ignore_seeds_and_bookkeeping_keys():
     b = record(1, 0.1, "solved", checkpoint_every=5000, keep_checkpoint=True)
     assert records.variant_key(a.config) == records.variant_key(b.config)
     assert len(records.group([a, b])) == 1
-    assert records.survival_median([1.0, math.inf, math.inf]) == math.inf
-    assert records.survival_median([1.0, 2.0, math.inf]) == 2.0
+    from pinnfail.products.study import survival_median
+
+    assert survival_median([1.0, math.inf, math.inf], math.inf) == math.inf
+    assert math.isnan(survival_median([1.0, math.inf, math.inf]))
+    assert survival_median([1.0, 2.0, math.inf], math.inf) == 2.0
 
 
 def test_the_ledger_and_its_modules_need_no_jax():
     import subprocess
-    code = "import pinnfail.ledger, sys; assert 'jax' not in sys.modules, [m for m in sys.modules if 'jax' in m]"
+    code = "import pinnfail.products.ledger, sys; assert 'jax' not in sys.modules, [m for m in sys.modules if 'jax' in m]"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
@@ -230,7 +234,7 @@ def test_the_cpu_preset_shows_table1_at_the_lambda_the_ledger_selects(committed)
     import yaml
     from snakemake.utils import update_config
 
-    from pinnfail.plan import plan
+    from pinnfail.workflow.plan import plan
 
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     update_config(config, yaml.safe_load((ROOT / "workflow/presets/cpu_evidence.yaml").read_text()))
@@ -241,7 +245,7 @@ def test_the_cpu_preset_shows_table1_at_the_lambda_the_ledger_selects(committed)
     pdes = set()
     for name in shown:
         run = experiments[name]
-        best, _ = claims.selected(claims._family(committed, run["pde"], "fp64", "double", **claims.TABLE1[run["pde"]]))
+        best, _ = verdicts.selected(claims._family(committed, run["pde"], "fp64", "double", **claims.TABLE1[run["pde"]]))
         assert run["lambda"] == pytest.approx(best["lambda"]) and run["max_iters"] == best.budget[0], name
         pdes.add(run["pde"])
     assert pdes == set(claims.TABLE1)
@@ -255,7 +259,7 @@ def test_config_runs_table1_at_the_lambda_the_ledger_selects(committed):
     checked = 0
     for pde, setting in claims.TABLE1.items():
         candidates = claims._family(committed, pde, "fp64", "double", **setting)
-        best, n = claims.selected(candidates)
+        best, n = verdicts.selected(candidates)
         if best is None or n < 3:
             continue
         assert experiments[f"double_fp64_{pde}"]["lambda"] == pytest.approx(best["lambda"]), pde
@@ -269,14 +273,14 @@ def test_table1_row_names_the_selection_and_needs_three_seeds_of_the_selected_la
             + seeds(2, 8e-4, "solved", test_loss=9e-8, **table, **{"lambda": 1e-5})
             + seeds(2, 1e-3, "solved", test_loss=1e-8, **table, **{"lambda": 1e-3}))  # higher error, lowest test loss
     v = verdict("table1_reaction", recs)
-    assert v.verdict == claims.UNDECIDED and "too few seeds" in v.reason
+    assert v.verdict == verdicts.UNDECIDED and "too few seeds" in v.reason
     assert "lambda 0.001 selected by the lowest median test loss among 3" in v.reason
     assert "seeds 0 1: 1e-05 9e-08, 0.0001 4e-08, 0.001 1e-08" in v.reason
     third = [record(2, 1.1e-3, "solved", test_loss=1e-8, **table, **{"lambda": 1e-3})]
     v = verdict("table1_reaction", recs + third)
-    assert v.verdict == claims.HOLDS and v.used[0]["lambda"] == 1e-3 and len(v.used[0].seeds) == 3
+    assert v.verdict == verdicts.HOLDS and v.used[0]["lambda"] == 1e-3 and len(v.used[0].seeds) == 3
     failing = [record(s, 0.5, "overfit", test_loss=1e-9, **table, **{"lambda": 1e-2}) for s in range(3)]
-    assert verdict("table1_reaction", recs + failing).verdict == claims.FAILS  # selected by test loss, and it fails
+    assert verdict("table1_reaction", recs + failing).verdict == verdicts.FAILS  # selected by test loss, and it fails
 
 
 def signed(recs, at, mid_x, mid_t, median=1.0):
@@ -297,29 +301,29 @@ WAVE = dict(pde="wave", grid=[12, 12], n_initial=100, n_boundary=100, precision=
 def test_collocation_signature_needs_a_decade_along_x_or_t_in_both_figures():
     both = signed(seeds(3, 0.98, "overfit"), 1e-4, 1e-4, 1e-2) + signed(seeds(3, 0.9, "overfit", **WAVE), 0.0, 1e-2, 1e-2)
     v = verdict("collocation_signature", both)
-    assert v.verdict == claims.HOLDS and "Fig. 1: a signature along t:" in v.reason
+    assert v.verdict == verdicts.HOLDS and "Fig. 1: a signature along t:" in v.reason
     assert "Fig. 3: a signature along x and t" in v.reason and "100x along t" in v.reason
     weak = signed(seeds(3, 0.98, "overfit"), 1e-4, 3e-4, 5e-4) + signed(seeds(3, 0.9, "overfit", **WAVE), 1e-4, 1e-2, 1e-2)
     v = verdict("collocation_signature", weak)
-    assert v.verdict == claims.FAILS and "Fig. 1: no signature" in v.reason and "5x along t" in v.reason
+    assert v.verdict == verdicts.FAILS and "Fig. 1: no signature" in v.reason and "5x along t" in v.reason
 
 
 def test_collocation_signature_not_measured_and_too_few_seeds_are_not_decided():
     old = seeds(3, 0.98, "overfit") + signed(seeds(3, 0.9, "overfit", **WAVE), 1e-4, 1e-2, 1e-2)
     v = verdict("collocation_signature", old)
-    assert v.verdict == claims.UNDECIDED and "Fig. 1: not measured" in v.reason
+    assert v.verdict == verdicts.UNDECIDED and "Fig. 1: not measured" in v.reason
     few = signed(seeds(2, 0.98, "overfit"), 1e-4, 1e-2, 1e-2) + signed(seeds(3, 0.9, "overfit", **WAVE), 1e-4, 1e-2, 1e-2)
     v = verdict("collocation_signature", few)
-    assert v.verdict == claims.UNDECIDED and "too few seeds" in v.reason
+    assert v.verdict == verdicts.UNDECIDED and "too few seeds" in v.reason
     # a longer budget without the signature does not hide the measured one: it is superseded
     longer = signed(seeds(3, 0.98, "overfit"), 1e-4, 1e-2, 1e-2) + seeds(3, 0.98, "overfit", cap=90000) + \
         signed(seeds(3, 0.9, "overfit", **WAVE), 1e-4, 1e-2, 1e-2)
     v = verdict("collocation_signature", longer)
-    assert v.verdict == claims.HOLDS and any(u.budget[0] == 90000 for u in v.superseded)
+    assert v.verdict == verdicts.HOLDS and any(u.budget[0] == 90000 for u in v.superseded)
 
 
 def test_a_pipe_in_a_verdict_stays_inside_its_table_cell():
-    claim = claims.Claim("pipe", "Fig. 9", "a | b", lambda variants: claims.Verdict(claims.HOLDS, "|r| small"))
+    claim = verdicts.Claim("pipe", "Fig. 9", "a | b", lambda variants: verdicts.Verdict(verdicts.HOLDS, "|r| small"))
     text = ledger.render([], "cmd", claims=(claim,))
     row = next(line for line in text.splitlines() if line.startswith("| Fig. 9"))
     assert row.replace("\\|", "").count("|") == 7  # six cells
@@ -351,7 +355,7 @@ def test_a_solved_run_keeps_its_flags():
 
 
 def test_stored_flags_are_read_and_missing_ones_decided_by_the_same_rule():
-    from pinnfail.classes import run_flags
+    from pinnfail.products.classes import run_flags
 
     r = record(0, 0.01, "solved", change=2e-3, ratio=329.0)
     assert r.flags == run_flags(r.metrics, 100.0)
@@ -365,21 +369,21 @@ def test_a_verdict_still_falling_runs_could_overturn_is_not_decided():
     lit, lit2 = _lit("reaction", "rmae"), _lit("reaction", "rrmse")
     falling = seeds(3, lit / 5, "solved", rrmse=lit2 / 5, change=3e-3, **TABLE_REACTION)
     v = verdict("table1_tenfold_reaction", falling)
-    assert v.verdict == claims.UNDECIDED
+    assert v.verdict == verdicts.UNDECIDED
     assert v.reason.startswith("still falling at the cap: reaction FP64 double PINN 1e-3") and "seeds 0 1 2 of 3" in v.reason
     assert "0.003 per stop window" in v.reason and v.numbers.startswith("does not hold at this budget")
     finished = seeds(3, lit / 5, "solved", rrmse=lit2 / 5, change=0.0, **TABLE_REACTION)
-    assert verdict("table1_tenfold_reaction", finished).verdict == claims.FAILS
+    assert verdict("table1_tenfold_reaction", finished).verdict == verdicts.FAILS
 
 
 def test_a_verdict_more_iterations_can_only_strengthen_stands_and_says_so():
     lit, lit2 = _lit("reaction", "rmae"), _lit("reaction", "rrmse")
     v = verdict("table1_tenfold_reaction", seeds(3, lit / 20, "solved", rrmse=lit2 / 20, change=3e-3, **TABLE_REACTION))
-    assert v.verdict == claims.HOLDS and "stands: more iterations can only strengthen it" in v.reason
+    assert v.verdict == verdicts.HOLDS and "stands: more iterations can only strengthen it" in v.reason
     v = verdict("table1_reaction", seeds(3, 1e-3, "solved", change=3e-3, **TABLE_REACTION))
-    assert v.verdict == claims.HOLDS and "stands" in v.reason
+    assert v.verdict == verdicts.HOLDS and "stands" in v.reason
     v = verdict("table1_reaction", seeds(3, 0.3, "not converged", **TABLE_REACTION))
-    assert v.verdict == claims.UNDECIDED and "still falling" in v.reason
+    assert v.verdict == verdicts.UNDECIDED and "still falling" in v.reason
 
 
 def test_tenfold_needs_every_statistic():
@@ -391,11 +395,11 @@ def test_tenfold_needs_every_statistic():
             record(1, lit / 30, "solved", rrmse=lit2 / 30, **TABLE_REACTION),
             record(2, lit, "solved", rrmse=lit2, **TABLE_REACTION)]
     v = verdict("table1_tenfold_reaction", recs)
-    assert v.verdict == claims.UNDECIDED and v.reason == "10x on median rMAE, median rRMSE only"
+    assert v.verdict == verdicts.UNDECIDED and v.reason == "10x on median rMAE, median rRMSE only"
     assert "seeds clearing 10x in both metrics: 2/3" in v.numbers and "mean" in v.numbers
     # in rMAE only: not decided either
     v = verdict("table1_tenfold_reaction", seeds(3, lit / 20, "solved", rrmse=lit2 / 2, **TABLE_REACTION))
-    assert v.verdict == claims.UNDECIDED and "rRMSE" not in v.reason
+    assert v.verdict == verdicts.UNDECIDED and "rRMSE" not in v.reason
 
 
 def test_split_seeds_are_not_decided_unless_the_interval_is_clear():
@@ -408,11 +412,11 @@ def test_split_seeds_are_not_decided_unless_the_interval_is_clear():
                        regularizer="double", **{"lambda": 1e-3}) for s in range(n)]
 
     v = verdict("fig1", unreg + double(4, 5))
-    assert v.verdict == claims.UNDECIDED and v.reason == "seeds split: regularized solved 4/5 (95 % interval 0.38-0.96)"
+    assert v.verdict == verdicts.UNDECIDED and v.reason == "seeds split: regularized solved 4/5 (95 % interval 0.38-0.96)"
     unreg10 = seeds(10, 0.98, "overfit")
-    assert verdict("fig1", unreg10 + double(9, 10)).verdict == claims.HOLDS
-    assert verdict("fig1", unreg10 + double(1, 10)).verdict == claims.FAILS  # 1/10: below one half
-    assert verdict("fig1", unreg + double(5, 5)).verdict == claims.HOLDS
+    assert verdict("fig1", unreg10 + double(9, 10)).verdict == verdicts.HOLDS
+    assert verdict("fig1", unreg10 + double(1, 10)).verdict == verdicts.FAILS  # 1/10: below one half
+    assert verdict("fig1", unreg + double(5, 5)).verdict == verdicts.HOLDS
     assert records.wilson(4, 5) == pytest.approx((0.3755, 0.9638), abs=1e-4)
 
 
@@ -423,11 +427,11 @@ def test_no_majority_is_not_decided_in_every_judge():
     wave = dict(pde="wave", grid=[12, 12], n_initial=100, n_boundary=100, precision="fp64")
     wave_half = [record(s, 0.9, "overfit", **wave) for s in range(2)] + [record(2, 0.01, "solved", **wave),
                                                                           record(3, 0.01, "solved", **wave)]
-    assert verdict("fp64_alone_wave", wave_half).verdict == claims.UNDECIDED
+    assert verdict("fp64_alone_wave", wave_half).verdict == verdicts.UNDECIDED
     reaction = dict(pde="reaction", grid=[16, 16], n_initial=100, n_boundary=100)
     premise = [record(s, 0.9 if s < 2 else 0.01, "overfit" if s < 2 else "solved", **reaction) for s in range(4)]
     v = verdict("removes_reaction", premise)
-    assert v.verdict == claims.UNDECIDED and "unregularized overfit 2/4" in v.reason
+    assert v.verdict == verdicts.UNDECIDED and "unregularized overfit 2/4" in v.reason
     assert half and fp64
 
 
@@ -435,7 +439,7 @@ def test_a_premise_that_is_still_falling_is_not_decided_not_absent():
     """The issue's reaction FP32 case: unregularized solved, but capped and still falling."""
     reaction = dict(pde="reaction", grid=[16, 16], n_initial=100, n_boundary=100)
     v = verdict("removes_reaction", seeds(3, 0.01, "solved", cap=4000, change=0.05, **reaction))
-    assert v.verdict == claims.UNDECIDED and v.reason.startswith("still falling at the cap")
+    assert v.verdict == verdicts.UNDECIDED and v.reason.startswith("still falling at the cap")
 
 
 def test_the_selection_margin_is_shown():
@@ -450,4 +454,4 @@ def test_precision_compared_under_two_stop_rules_says_why():
     fp32 = seeds(2, 0.99, "plateau", cap=30000, tol=0.0, iterations=12000, **ac)
     fp64 = seeds(2, 0.03, "solved", cap=30000, precision="fp64", **ac)
     v = verdict("fig4_precision", fp32 + fp64)
-    assert v.verdict == claims.HOLDS and "FP32 under the standstill rule and FP64 under the stop rule" in v.reason
+    assert v.verdict == verdicts.HOLDS and "FP32 under the standstill rule and FP64 under the stop rule" in v.reason

@@ -1,7 +1,7 @@
 """The pinnfail command: a clear error naming the field, exit status 2, nothing written.
 
 Run in this process (conftest's ``cli``); the reference command runs once as its own process
-(``python -m pinnfail.cli``), the entry point users call."""
+(``python -m pinnfail.interfaces.cli``), the entry point users call."""
 import json
 import subprocess
 import sys
@@ -10,7 +10,7 @@ from pathlib import Path
 import h5py
 import pytest
 
-CLI = [sys.executable, "-m", "pinnfail.cli"]
+CLI = [sys.executable, "-m", "pinnfail.interfaces.cli"]
 
 
 def run_process(*args, cwd=None):
@@ -72,7 +72,7 @@ def test_archive_copies_finished_runs_compressed_and_equal(tmp_path, evaluated, 
     large arrays stored compressed; no checkpoint, no interrupted run; nothing matched is an error."""
     import numpy as np
 
-    from pinnfail.io import Evaluation, Run
+    from pinnfail.artifacts.formats import Evaluation, Run
 
     folder, _, evals = evaluated
     runs = tmp_path / "runs"
@@ -109,10 +109,48 @@ def test_study_lists_added_seeds_only_for_a_staged_study(tmp_path):
     manifest = {"title": "t", "variants": {"v": {"settings": settings, "runs": [
         {"run": str(r), "eval": str(r.with_name("eval.h5"))} for r in runs]}}}
     plain, staged = tmp_path / "plain.md", tmp_path / "staged.md"
-    from pinnfail.cli import main
+    from pinnfail.interfaces.cli import main
     assert main(["study", "--manifest", json.dumps(manifest), "--md", str(plain)]) == 0
     assert main(["study", "--manifest", json.dumps({**manifest, "sweep_seeds": [0]}), "--md", str(staged)]) == 0
     assert "Seeds added after the selection" not in plain.read_text()
     text = staged.read_text()
     assert "Seeds added after the selection" in text
     assert "| v | solved (solved 1) | 1: solved, 2: solved | yes | solved (solved 3/3) |" in text
+
+
+def test_a_plugin_is_accepted_after_the_subcommand_too(tmp_path, capsys):
+    """--pde-plugin before or after the subcommand: the plugin's equation is a choice either way."""
+    from pinnfail.interfaces.cli import main
+    from pinnfail.numerics import pdes
+
+    plugin = str(Path(__file__).resolve().parents[1] / "docs/examples/advection_diffusion.py")
+    saved = dict(pdes.PDES), dict(pdes._PLUGINS)
+    try:
+        for argv in (["--pde-plugin", plugin, "reference"], ["reference", "--pde-plugin", plugin]):
+            out = tmp_path / f"ref{len(argv[0])}.h5"
+            assert main([*argv, "--pde", "advection_diffusion", "--set", "nx=16", "--set", "nt=5",
+                         "--out", str(out)]) == 0
+            assert out.is_file()
+    finally:  # the registry as it was: the other tests of this worker see the paper's equations
+        for registry, before in zip((pdes.PDES, pdes._PLUGINS), saved):
+            registry.clear()
+            registry.update(before)
+
+
+def test_a_run_of_an_unknown_equation_says_to_pass_its_plugin(tmp_path, capsys):
+    from pinnfail.numerics.config import ConfigError, run_config
+
+    with pytest.raises(ConfigError, match=r"run.pde: 'heat' is not allowed; .*needs it: pinnfail --pde-plugin FILE"):
+        run_config({"pde": "heat"}, prefix="run")
+
+
+def test_a_command_without_its_optional_dependency_names_the_extra(monkeypatch, capsys):
+    """`pinnfail cost` without Snakemake: one line naming the extra to install, no traceback."""
+    from pinnfail.interfaces.cli import main
+
+    monkeypatch.setitem(sys.modules, "snakemake", None)  # import snakemake fails as if absent
+    monkeypatch.setitem(sys.modules, "snakemake.api", None)
+    assert main(["cost", "results/table1.csv"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("pinnfail cost: error: needs snakemake, which is not installed: python3 -m pip install "
+                   "'pinnfail[workflow]' (or -e \".[workflow]\" in a checkout)\n")

@@ -1,7 +1,7 @@
 """Slurm routing of the training jobs and the project's Slurm profile.
 
 * Dry runs (no Slurm needed, part of the default run; through Snakemake's API in this
-  process, ``pinnfail.dryrun``): with the shipped config.yaml every FP64 training job asks
+  process, ``pinnfail.workflow.dryrun``): with the shipped config.yaml every FP64 training job asks
   for an A100 (gres gpu:a100:1, partition gpu), every FP32 job for a generic GPU (gres
   gpu:1), in both the per-seed and the batched (batch_seeds) form; no empty resource
   (constraint "", account "") is set; local rules get no GPU. ``pinnfail cost`` prices
@@ -80,7 +80,7 @@ def test_profile_link_resolves():
 def dry_run_jobs(workdir, **config):
     """[(rule, wildcards, {resource: value})] of the jobs ``snakemake -n TARGETS --config
     CONFIG`` plans, through Snakemake's API."""
-    from pinnfail.dryrun import planned_jobs
+    from pinnfail.workflow.dryrun import planned_jobs
 
     return [(job.rule, job.wildcards, job.resources) for job in planned_jobs(TARGETS, config=config, workdir=workdir)]
 
@@ -238,7 +238,7 @@ def test_training_jobs_routed_by_precision(pipeline_runs):
 
 @pytest.mark.cluster
 def test_cluster_artifacts_equal_local(pipeline_runs):
-    from pinnfail.evaluate import read_metrics
+    from pinnfail.products.evaluate import read_metrics
 
     for (name, seed), precision in sorted(preset_runs().items()):
         path = f"results/runs/{name}/seed{seed}/eval.h5"
@@ -262,10 +262,10 @@ def cost_preview(workdir, *configfiles, monkeypatch=None, capsys=None):
     argv = ["cost", "results/table1.csv", "--json", "--rates", str(ROOT / "benchmarks/results/gpu_check_h100.json"),
             *(["--configfile", *configfiles] if configfiles else [])]
     if monkeypatch is None:
-        rc, out = run([sys.executable, "-m", "pinnfail.cli", *argv], workdir, timeout=300)
+        rc, out = run([sys.executable, "-m", "pinnfail.interfaces.cli", *argv], workdir, timeout=300)
         assert rc == 0, out[-3000:]
         return json.loads(out)
-    from pinnfail.cli import main
+    from pinnfail.interfaces.cli import main
 
     monkeypatch.chdir(workdir)
     capsys.readouterr()
@@ -329,7 +329,7 @@ def test_cost_preview_of_quick_preset_lists_only_jobs_still_to_run(tmp_path, mon
 
 def test_cost_preview_of_a_bad_config_names_the_field(tmp_path, monkeypatch, capsys):
     """What Snakemake refuses, `pinnfail cost` reports with Snakemake's message: status 2, no traceback."""
-    from pinnfail.cli import main
+    from pinnfail.interfaces.cli import main
 
     work = copy_workflow(tmp_path / "wf")
     (work / "bad.yaml").write_text(yaml.safe_dump({"figures": {"seed": 7}}))
@@ -439,7 +439,7 @@ def test_post_deploy_installs_the_checkout(tmp_path):
 
 def test_batched_lambda_sweep_is_one_job(tmp_path):
     """batch_seeds: a study's lambda variants train in one job, members = seeds x lambdas."""
-    from pinnfail.dryrun import planned_jobs
+    from pinnfail.workflow.dryrun import planned_jobs
 
     work = copy_workflow(tmp_path / "wf")
     sweep = {"batch_seeds": True, "study": {"sweep": {
@@ -452,7 +452,7 @@ def test_batched_lambda_sweep_is_one_job(tmp_path):
     runs = [f"results/runs/sweep__convection_l2_{lam}_fp32/seed{s}/run.h5" for lam in ("1em05", "1em04") for s in (0, 1)]
     assert train["train_batch_sweep__convection_l2_1em05_fp32"].outputs == runs
     # the job's members (its `--seeds ... --lambdas ...`), from the planner the rule calls
-    from pinnfail.plan import batch_jobs, plan
+    from pinnfail.workflow.plan import batch_jobs, plan
 
     experiments, seeds, _ = plan({**yaml.safe_load((work / "config.yaml").read_text()), **sweep})
     jobs = {job.name: job for job in batch_jobs(experiments, seeds)}

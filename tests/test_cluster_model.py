@@ -1,12 +1,11 @@
-"""pinnfail.cluster (Slurm cost model, GPU guard) and pinnfail.plan (which runs train together)."""
+"""pinnfail.workflow.cluster (Slurm cost model, GPU guard) and pinnfail.workflow.plan (which runs train together)."""
 from types import SimpleNamespace
 
 import pytest
 
-from pinnfail.cluster import (DEFAULTS, assigned_gpus, gpu_guard_error, gpus_requested, job_resources,
-                              mem_mb, n_points, resource_names, runtime_minutes, slurm_keys)
-from pinnfail.config import ConfigError, run_config
-from pinnfail.plan import batch_jobs, plan
+from pinnfail.workflow.cluster import DEFAULTS, assigned_gpus, gpu_guard_error, gpus_requested, job_resources, mem_mb, n_points, resource_names, runtime_minutes, slurm_keys
+from pinnfail.numerics.config import ConfigError, run_config
+from pinnfail.workflow.plan import batch_jobs, plan
 
 CLUSTER = {
     "account": "",
@@ -124,7 +123,7 @@ def test_train_cli_guard(monkeypatch, tmp_path, capsys):
     """`pinnfail train` stops before writing anything; --no-require-gpu / PINNFAIL_REQUIRE_GPU=0 switch it off."""
     import jax
 
-    from pinnfail.cli import main
+    from pinnfail.interfaces.cli import main
 
     if any(d.platform == "gpu" for d in jax.devices()):
         pytest.skip("JAX sees a GPU here")
@@ -193,7 +192,7 @@ def test_batch_jobs_group_experiments_that_differ_only_in_lambda():
 
 
 def test_job_cost_prices_matching_kind_only():
-    from pinnfail.cluster import Rate, cost_text, cost_totals, job_cost
+    from pinnfail.workflow.cluster import Rate, cost_text, cost_totals, job_cost
 
     rates = [Rate("convection", "double", "fp64", 500.0, "GPU X", "bench.json")]
     double = cfg(precision="fp64", regularizer="double", max_iters=1000, **{"lambda": 1e-4})

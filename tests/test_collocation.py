@@ -1,10 +1,10 @@
 """Training and test point sets."""
 import numpy as np
 
-from pinnfail.collocation import count_points, training_points
-from pinnfail.config import run_config
-from pinnfail.pdes import get_pde
-from pinnfail.schedule import Problem
+from pinnfail.numerics.collocation import count_points, training_points
+from pinnfail.numerics.config import run_config
+from pinnfail.numerics.pdes import get_pde
+from pinnfail.numerics.schedule import Problem
 
 
 def test_point_counts_match_paper():

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pinnfail.config import ConfigError, non_finite, run_config, run_schema, validate, workflow_schema
-from pinnfail.pdes import CONVECTION, PDES, register
+from pinnfail.numerics.config import ConfigError, non_finite, run_config, run_schema, validate
+from pinnfail.workflow.plan import workflow_schema
+from pinnfail.numerics.pdes import CONVECTION, PDES, register
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
@@ -75,7 +76,7 @@ def test_the_gpu_preset_reports_each_double_pinn_row_at_the_shipped_lambda():
     config.yaml's own double-PINN row for that equation (one place sets it)."""
     from snakemake.utils import update_config
 
-    from pinnfail.plan import plan
+    from pinnfail.workflow.plan import plan
 
     shipped = plan(full_config()).experiments
     config = full_config()

@@ -48,8 +48,8 @@ def commands():
 def test_documented_commands_parse():
     from snakemake.cli import get_argument_parser
 
-    from pinnfail.cli import build_parser
-    from pinnfail.pdes import load_plugin
+    from pinnfail.interfaces.cli import build_parser
+    from pinnfail.numerics.pdes import load_plugin
 
     found = list(commands())
     assert any(w[0] == "pinnfail" for _, w in found) and any(w[0] == "snakemake" for _, w in found)
@@ -68,9 +68,9 @@ def test_documented_commands_parse():
 
 
 def test_the_example_equation_trains_through_the_plugin_path(tmp_path):
-    from pinnfail.cli import main
-    from pinnfail.io import read_metrics
-    from pinnfail.pdes import PDES
+    from pinnfail.interfaces.cli import main
+    from pinnfail.artifacts.formats import read_metrics
+    from pinnfail.numerics.pdes import PDES
 
     plugin = str(ROOT / "docs/examples/advection_diffusion.py")
     try:

@@ -7,9 +7,12 @@ import h5py
 import numpy as np
 import pytest
 
-from pinnfail.evaluate import (CLASSES, DEFAULT_THRESHOLDS, classify, collocation_signature, evaluate,
-                               objective_change, read_metrics, relative_errors)
-from pinnfail.reference import compute_reference, write_reference
+from pinnfail.artifacts.formats import read_metrics
+from pinnfail.products.classes import CLASSES
+from pinnfail.products.evaluate import (DEFAULT_THRESHOLDS, classify, collocation_signature, evaluate,
+                                        objective_change, relative_errors)
+from pinnfail.artifacts.formats import write_reference
+from pinnfail.numerics.reference import compute_reference
 
 HISTORIES = Path(__file__).parent / "data" / "histories.json"
 
@@ -109,7 +112,7 @@ def test_objective_change_over_the_stop_window():
 def test_a_term_zero_on_train_and_test_points_is_not_overfit():
     """A network collapsed to a constant (strong L1) fits a periodic condition exactly everywhere:
     0/0 is no overfitting; zero on the training points only is."""
-    from pinnfail.evaluate import _ratio
+    from pinnfail.products.evaluate import _ratio
 
     assert _ratio(0.0, 0.0) == 1.0
     assert _ratio(1e-9, 0.0) == math.inf
@@ -174,8 +177,8 @@ def test_amending_an_old_evaluation_adds_the_signature_and_nothing_else(evaluate
 
     import h5py
 
-    from pinnfail import io
-    from pinnfail.evaluate import amend_signature
+    from pinnfail.artifacts import formats, hdf5
+    from pinnfail.products.evaluate import amend_signature
 
     folder, _, paths = evaluated
     old = tmp_path / "eval.h5"
@@ -196,9 +199,9 @@ def test_amending_an_old_evaluation_adds_the_signature_and_nothing_else(evaluate
         assert all(np.array_equal(a[k][()], b[k][()]) for k in b)
     amend_signature(run, old)  # the same values again: allowed, recorded twice
     assert len(read_metrics(old)["amended"]) == 2
-    with pytest.raises(io.ArtifactError, match="would change"):
-        io.amend_evaluation(old, {"rmae": 0.5}, "a different rMAE")
+    with pytest.raises(hdf5.ArtifactError, match="would change"):
+        formats.amend_evaluation(old, {"rmae": 0.5}, "a different rMAE")
     damaged = tmp_path / "damaged.h5"
     damaged.write_bytes(b"not hdf5")
-    with pytest.raises(io.ArtifactError, match="damaged.h5"):
-        io.amend_evaluation(damaged, signature, "signature")
+    with pytest.raises(hdf5.ArtifactError, match="damaged.h5"):
+        formats.amend_evaluation(damaged, signature, "signature")

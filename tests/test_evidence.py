@@ -1,12 +1,12 @@
-"""pinnfail.evidence: runs.csv lines and the convergence figure, from real tiny runs."""
+"""pinnfail.products.evidence: runs.csv lines and the convergence figure, from real tiny runs."""
 import csv
 import json
 
 import h5py
 import pytest
 
-from pinnfail import evidence
-from pinnfail.cli import main
+from pinnfail.products import evidence
+from pinnfail.interfaces.cli import main
 
 
 @pytest.fixture(scope="module")

@@ -20,12 +20,13 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from pinnfail import figures
-from pinnfail.cli import build_parser
-from pinnfail.evaluate import evaluate, write_evaluation
-from pinnfail.figures.residual_slice import slice_at, time_profile, time_slice
-from pinnfail.reference import compute_reference, write_reference
-from pinnfail.train import train
+from pinnfail.products import figure_roles, figures
+from pinnfail.interfaces.cli import build_parser
+from pinnfail.products.evaluate import evaluate, write_result
+from pinnfail.products.figures.residual_slice import slice_at, time_profile, time_slice
+from pinnfail.artifacts.formats import write_reference
+from pinnfail.numerics.reference import compute_reference
+from pinnfail.products.train import train
 
 TINY = {
     "grid": [6, 6], "n_initial": 12, "n_boundary": 12, "n_test_domain": 100, "n_test_line": 20,
@@ -60,7 +61,7 @@ def make_inputs(root: Path) -> dict:
         train({**TINY, **config}, seeds=list(range(n)), outs=outs, progress=False)
         for seed, out in enumerate(outs):
             ev = root / f"{pde}_{seed}.eval.h5"
-            write_evaluation(ev, evaluate(out, refs[pde], residual_grid=(32, 32)))
+            write_result(ev, evaluate(out, refs[pde], residual_grid=(32, 32)))
             pairs[pde, seed] = (str(out), str(ev))
     c, w, a = (lambda s, p=p: pairs[p, s] for p in ("convection", "wave", "allen_cahn"))
     return {
@@ -128,7 +129,7 @@ def test_time_slice_outside_the_domain_is_an_error(inputs, tmp_path):
 
 def test_time_slice_snaps_to_a_training_time(inputs, tmp_path):
     runs, _ = inputs["fig3"]
-    from pinnfail.evaluate import Run
+    from pinnfail.products.evaluate import Run
 
     sparse = figures.Case("sparse", Run.read(runs["sparse"][0]), {}, {})
     times = np.unique(sparse.run.points["domain"][:, 1])  # 6 training times: 0, 0.2, ...
@@ -165,7 +166,7 @@ def test_bad_roles_raise_and_write_nothing(inputs, tmp_path, name):
     fn = figures.FIGURES[name]
     with pytest.raises(ValueError, match="unknown role.*allowed"):
         fn({**runs, "bogus": next(iter(runs.values()))}, refs, png, pdf)
-    if name in figures.SUBSET:  # any non-empty subset of the roles (test_fig5_draws_a_subset_...)
+    if name in figure_roles.SUBSET:  # any non-empty subset of the roles (test_fig5_draws_a_subset_...)
         with pytest.raises(ValueError, match="no runs"):
             fn({}, refs, png, pdf)
     else:
@@ -211,7 +212,7 @@ def test_bad_files_raise_and_write_nothing(inputs, tmp_path):
 def test_fig5_draws_a_subset_of_the_equations_in_registry_order(inputs, tmp_path, monkeypatch):
     """Fig. 5 takes any non-empty subset of the equations (a preset drops Allen-Cahn): one
     column each, in the registry's order whatever the order given; references must match."""
-    from pinnfail.figures import solutions
+    from pinnfail.products.figures import solutions
 
     five_runs, five_refs = inputs["fig5"]
     drawn = []
@@ -237,7 +238,7 @@ def test_fig4_draws_a_subset_of_its_runs_in_role_order(inputs, tmp_path, monkeyp
     """Fig. 4 without its double PINN run (a CPU preset: that run is a GPU's job): one
     prediction column per run given, FP32 before FP64 whatever the order given, and a title
     that names only what is compared."""
-    from pinnfail.figures import precision
+    from pinnfail.products.figures import precision
 
     runs, ref = inputs["fig4"]
     columns, titles = [], []
@@ -292,7 +293,7 @@ def cli(argv):
 
 
 def figure_manifest(name, runs, references, style=None, **changes):
-    """`pinnfail figure --manifest`: the JSON the workflow passes (pinnfail.manifest.Figure)."""
+    """`pinnfail figure --manifest`: the JSON the workflow passes (pinnfail.workflow.manifest.Figure)."""
     entry = {"name": name, "runs": {role: {"run": str(r), "eval": str(e)} for role, (r, e) in runs.items()},
              "references": {pde: str(path) for pde, path in references.items()}, "style": style or {}}
     return json.dumps({**entry, **changes})
@@ -333,13 +334,22 @@ def test_command_line(inputs, tmp_path, capsys):
 
 
 def test_a_new_figure_draws_through_the_public_path(inputs, tmp_path, capsys):
-    """A toy figure, registered as a figure module does (``@figure``), drawn by `pinnfail figure
-    --manifest` with its role checked, as the workflow's figure rule would call it."""
-    from pinnfail import history as H
-    from pinnfail.figures import inputs as registry
-    from pinnfail.figures import panels
+    """A toy figure, its roles declared (``products.figure_roles``) and its function registered as
+    a figure module does (``@figure``), drawn by `pinnfail figure --manifest` with its role
+    checked, as the workflow's figure rule would call it; the config schema gains its panels."""
+    from pinnfail.numerics import history as H
+    from pinnfail.products import figure_roles
+    from pinnfail.products.figures import inputs as registry
+    from pinnfail.products.figures import panels
+    from pinnfail.workflow.plan import workflow_schema
 
-    @registry.figure("fig99", roles=("run",))
+    with pytest.raises(ValueError, match="unknown figure 'fig99'"):
+        registry.figure("fig99")
+    figure_roles.ROLES["fig99"] = ("run",)
+    schema = workflow_schema(Path(__file__).resolve().parents[1] / "workflow/schemas/config.schema.yaml")
+    assert schema["properties"]["figures"]["properties"]["panels"]["properties"]["fig99"]["required"] == ["run"]
+
+    @registry.figure("fig99")
     def fig99(runs, reference, png, pdf, style=None):
         cases, _ = registry.load("fig99", runs, reference)
 
@@ -360,7 +370,7 @@ def test_a_new_figure_draws_through_the_public_path(inputs, tmp_path, capsys):
         assert '"figure": "fig99"' in capsys.readouterr().out
         assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "t.pdf").exists()
     finally:
-        del registry.FIGURES["fig99"], registry.ROLES["fig99"]
+        del registry.FIGURES["fig99"], figure_roles.ROLES["fig99"]
 
 
 NETWORK_MODULES = ("model", "jets", "losses", "train", "lbfgs", "collocation", "evaluate")
@@ -373,7 +383,7 @@ def _imported_modules(path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             out |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom):
-            base = "pinnfail.figures" if node.level == 1 else "pinnfail" if node.level == 2 else ""
+            base = "pinnfail.products.figures" if node.level == 1 else "pinnfail" if node.level == 2 else ""
             module = ".".join(p for p in (base, node.module or "") if p)
             out |= {module} | {f"{module}.{a.name}" for a in node.names}
     return out
@@ -384,11 +394,11 @@ def test_figures_import_nothing_that_builds_a_network():
     forbidden = {f"pinnfail.{m}" for m in NETWORK_MODULES}
     for path in package.glob("*.py"):
         assert not _imported_modules(path) & forbidden, path.name
-    code = "import sys, pinnfail.figures; print(' '.join(sorted(sys.modules)))"
+    code = "import sys, pinnfail.products.figures; print(' '.join(sorted(sys.modules)))"
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                 check=True).stdout.split())
-    assert "pinnfail.figures.residual_slice" in loaded
-    assert not loaded & (forbidden - {"pinnfail.jets"})  # jets: the PDE registry's derivatives
+    assert "pinnfail.products.figures.residual_slice" in loaded
+    assert not loaded & (forbidden - {"pinnfail.numerics.jets"})  # jets: the PDE registry's derivatives
 
 
 def _with_classification(pairs: dict, verdicts: dict, folder: Path) -> dict:

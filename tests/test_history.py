@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pinnfail import history as H
+from pinnfail.numerics import history as H
 
 SRC = Path(H.__file__).parent
 COLUMNS = {H.ITERATION, H.FEVALS, H.WALL_TIME, H.OBJECTIVE, H.PENALTY, H.TRAIN_TOTAL, H.TEST_TOTAL, H.TEST_RMAE}

@@ -13,10 +13,15 @@ import h5py
 import numpy as np
 import pytest
 
-from pinnfail import io
-from pinnfail.evaluate import evaluate, write_evaluation
-from pinnfail.reference import compute_reference, write_reference
-from pinnfail.train import train
+from pinnfail.artifacts import formats as io
+from pinnfail.products import formatting
+from pinnfail.artifacts import hdf5
+from pinnfail.artifacts import files
+from pinnfail.products.evaluate import evaluate, write_result
+from pinnfail.artifacts.formats import write_reference
+from pinnfail.numerics.reference import compute_reference
+from pinnfail.products.train import train
+from pinnfail.artifacts import formats
 
 TINY = {"pde": "convection", "grid": [6, 5], "n_initial": 7, "n_boundary": 5, "depth": 1, "width": 8,
         "n_test_domain": 64, "n_test_line": 16, "log_every": 5, "stop_window": 0, "checkpoint_every": 0,
@@ -35,7 +40,7 @@ def artifacts(tmp_path_factory):
     ref, run, ev = tmp / "ref.h5", tmp / "run.h5", tmp / "eval.h5"
     write_reference(ref, compute_reference("convection", None, {"nx": 24, "nt": 9}))
     train(TINY, [0], [run], progress=False)
-    write_evaluation(ev, evaluate(run, ref, residual_grid=(8, 8), slice_grid=(33, 3)))
+    write_result(ev, evaluate(run, ref, residual_grid=(8, 8), slice_grid=(33, 3)))
     return {"reference": ref, "run": run, "evaluation": ev}
 
 
@@ -44,7 +49,7 @@ def artifacts(tmp_path_factory):
 
 def test_atomic_paths_write_all_targets_with_umask_permissions(tmp_path):
     a, b = tmp_path / "new" / "a.txt", tmp_path / "b.txt"
-    with io.atomic_paths(a, b) as (ta, tb):
+    with files.atomic_paths(a, b) as (ta, tb):
         assert ta.parent == a.parent and tb.parent == b.parent and not a.exists()
         ta.write_text("A")
         tb.write_text("B")
@@ -58,7 +63,7 @@ def test_atomic_paths_failure_leaves_targets_and_folders_untouched(tmp_path):
     old = tmp_path / "old.txt"
     old.write_text("previous")
     with pytest.raises(RuntimeError, match="disk full"):
-        with io.atomic_paths(old, tmp_path / "new" / "deeper" / "x.txt") as (t_old, t_new):
+        with files.atomic_paths(old, tmp_path / "new" / "deeper" / "x.txt") as (t_old, t_new):
             t_old.write_text("half")
             raise RuntimeError("disk full")
     assert old.read_text() == "previous"
@@ -66,10 +71,10 @@ def test_atomic_paths_failure_leaves_targets_and_folders_untouched(tmp_path):
 
 
 def test_text_and_hdf5_writers_are_atomic(tmp_path):
-    io.write_text(tmp_path / "t.csv", "a,b\n")
+    files.write_text(tmp_path / "t.csv", "a,b\n")
     assert (tmp_path / "t.csv").read_text() == "a,b\n"
     with pytest.raises(ValueError, match="boom"):
-        with io.atomic_h5(tmp_path / "x.h5") as f:
+        with hdf5.atomic_h5(tmp_path / "x.h5") as f:
             f.create_dataset("a", data=np.arange(3))
             raise ValueError("boom")
     assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]
@@ -92,11 +97,11 @@ class _Carry(NamedTuple):
 
 def _writers(artifacts, tmp_path):
     """(what, targets, write) for every kind of artifact, each written through the atomic writer."""
-    from pinnfail import checkpoint
-    from pinnfail.figures.panels import new_figure, render
+    from pinnfail.artifacts import checkpoint
+    from pinnfail.products.figures.panels import new_figure, render
 
-    ref, run, ev = (io.Reference.read(artifacts["reference"]), io.Run.read(artifacts["run"]),
-                    io.Evaluation.read(artifacts["evaluation"]))
+    ref, run, ev = (formats.read_reference(artifacts["reference"]), formats.Run.read(artifacts["run"]),
+                    formats.Evaluation.read(artifacts["evaluation"]))
 
     def figure(png, pdf):
         def draw(style):
@@ -107,10 +112,10 @@ def _writers(artifacts, tmp_path):
 
     t = tmp_path
     return [
-        ("text", [t / "table.csv"], lambda: io.write_text(t / "table.csv", "a,b\n")),
-        ("reference", [t / "ref.h5"], lambda: io.write_reference(t / "ref.h5", ref, "analytic")),
-        ("run", [t / "run.h5"], lambda: io.write_run(t / "run.h5", run.attrs, run.params, run.history, run.points)),
-        ("evaluation", [t / "eval.h5"], lambda: io.write_evaluation(t / "eval.h5", ev.metrics, ev.fields, ev.config)),
+        ("text", [t / "table.csv"], lambda: files.write_text(t / "table.csv", "a,b\n")),
+        ("reference", [t / "ref.h5"], lambda: formats.write_reference(t / "ref.h5", ref)),
+        ("run", [t / "run.h5"], lambda: formats.write_run(t / "run.h5", run.attrs, run.params, run.history, run.points)),
+        ("evaluation", [t / "eval.h5"], lambda: formats.write_evaluation(t / "eval.h5", ev.metrics, ev.fields, ev.config)),
         ("checkpoint", [t / "run.h5.ckpt.h5"],
          lambda: checkpoint.save(t / "run.h5.ckpt.h5", _Carry(np.arange(3.0)), {"x": np.arange(2)}, {"seed": 0})),
         ("figure", [t / "f.png", t / "f.pdf"], lambda: figure(t / "f.png", t / "f.pdf")),
@@ -130,14 +135,14 @@ def test_full_disk_while_writing_any_artifact_is_one_line_and_leaves_nothing(art
         before = sorted(p.name for p in tmp_path.iterdir())
         with monkeypatch.context() as m:
             if fail_at == "fsync":
-                m.setattr(io, "_fsync", _enospc)
+                m.setattr(files, "_fsync", _enospc)
             elif fail_at == "replace":
-                m.setattr(io.os, "replace", _enospc)
+                m.setattr(files.os, "replace", _enospc)
             elif what in ("text", "figure"):
-                m.setattr(io, "_fsync", _h5py_enospc)
+                m.setattr(files, "_fsync", _h5py_enospc)
             else:
                 m.setattr(h5.Group, "create_dataset", _h5py_enospc)
-            with pytest.raises(io.WriteError) as err:
+            with pytest.raises(files.WriteError) as err:
                 write()
         names = ", ".join(map(str, targets))
         assert str(err.value) == f"{names}: cannot write (No space left on device)", what
@@ -154,8 +159,8 @@ def test_unwritable_output_paths_are_one_line_write_errors(tmp_path, monkeypatch
     (tmp_path / "folder.csv").mkdir()
     for target, reason in {tmp_path / "file" / "sub" / "t.csv": "Not a directory",
                            tmp_path / "folder.csv": "Is a directory"}.items():
-        with pytest.raises(io.WriteError) as err:
-            io.write_text(target, "x")
+        with pytest.raises(files.WriteError) as err:
+            files.write_text(target, "x")
         assert str(err.value) == f"{target}: cannot write ({reason})"
     target = tmp_path / "new" / "deeper" / "t.csv"  # a folder that may not be written (root may
                                                    # write anywhere: simulated), below new folders
@@ -163,18 +168,18 @@ def test_unwritable_output_paths_are_one_line_write_errors(tmp_path, monkeypatch
     def refuse(*args, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-    monkeypatch.setattr(io.tempfile, "mkstemp", refuse)
-    with pytest.raises(io.WriteError) as err:
-        io.write_text(target, "x")
+    monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
+    with pytest.raises(files.WriteError) as err:
+        files.write_text(target, "x")
     assert str(err.value) == f"{target}: cannot write (Permission denied)"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder.csv"]  # new/deeper removed
 
 
 def test_cli_reports_a_write_error_in_one_line(tmp_path, monkeypatch, capsys):
     """Any subcommand: status 1 (the machine, not the input), one line naming the file, nothing written."""
-    from pinnfail.cli import main
+    from pinnfail.interfaces.cli import main
 
-    monkeypatch.setattr(io, "_fsync", _enospc)
+    monkeypatch.setattr(files, "_fsync", _enospc)
     out = tmp_path / "sub" / "ref.h5"
     status = main(["reference", "--pde", "wave", "--set", "nx=21", "--set", "nt=11", "--out", str(out)])
     err = capsys.readouterr().err
@@ -192,22 +197,22 @@ def test_format_number():
     cases = {12000.0: "12000", 0.5: "0.5", 1.2345e-5: "1.23e-05", 123456.7: "1.23e+05", 0.0: "0",
              3.14159: "3.14", float("inf"): "inf", 7: "7", "x": "x"}
     for value, text in cases.items():
-        assert io.format_number(value) == text
-    assert io.format_number(float("nan")) == "nan" and io.format_number(float("nan"), nan="–") == "–"
+        assert formatting.format_number(value) == text
+    assert formatting.format_number(float("nan")) == "nan" and formatting.format_number(float("nan"), nan="–") == "–"
 
 
 # --- typed readers -----------------------------------------------------------------------
 
 
 def test_readers_return_what_was_written(artifacts):
-    ref = io.Reference.read(artifacts["reference"])
+    ref = formats.read_reference(artifacts["reference"])
     assert ref.pde == "convection" and ref.u.shape == (9, 24) and ref.params == {"beta": 50.0}
-    run = io.Run.read(artifacts["run"])
+    run = formats.Run.read(artifacts["run"])
     assert run.config["grid"] == [6, 5] and run.term_names == ["domain", "initial", "periodic"]
     assert run.points["domain"].shape == (30, 2) and run.params.ndim == 1
-    ev = io.Evaluation.read(artifacts["evaluation"])
-    assert ev.config == run.config and set(ev.fields) == set(io.EVALUATION_FIELDS)
-    assert ev.metrics == io.read_metrics(artifacts["evaluation"])
+    ev = formats.Evaluation.read(artifacts["evaluation"])
+    assert ev.config == run.config and set(ev.fields) == set(formats.EVALUATION_FIELDS)
+    assert ev.metrics == formats.read_metrics(artifacts["evaluation"])
     # the residual slices: the run's 5 training times plus the regular ones not among them
     train_t = np.unique(run.points["domain"][:, 1].astype(np.float64))
     assert set(train_t) <= set(ev.fields["slice_t"])
@@ -216,9 +221,9 @@ def test_readers_return_what_was_written(artifacts):
 
 
 def test_slice_residual_is_the_residual_of_the_network(artifacts):
-    from pinnfail.evaluate import field_functions
+    from pinnfail.products.evaluate import field_functions
 
-    run, ev = io.Run.read(artifacts["run"]), io.Evaluation.read(artifacts["evaluation"])
+    run, ev = formats.Run.read(artifacts["run"]), formats.Evaluation.read(artifacts["evaluation"])
     _, residual = field_functions(run.config, run.params)
     f = ev.fields
     i = len(f["slice_t"]) // 2
@@ -243,9 +248,9 @@ def _foreign(tmp_path):
     return out
 
 
-@pytest.mark.parametrize("kind, reader", [("reference", io.Reference.read), ("run", io.Run.read),
-                                          ("evaluation", io.Evaluation.read),
-                                          ("evaluation", io.read_metrics)])
+@pytest.mark.parametrize("kind, reader", [("reference", formats.read_reference), ("run", formats.Run.read),
+                                          ("evaluation", formats.Evaluation.read),
+                                          ("evaluation", formats.read_metrics)])
 def test_bad_files_are_one_line_artifact_errors(artifacts, tmp_path, kind, reader):
     text = tmp_path / "text.h5"
     text.write_text("not hdf5\n")
@@ -258,7 +263,7 @@ def test_bad_files_are_one_line_artifact_errors(artifacts, tmp_path, kind, reade
         tmp_path / "missing.h5": f"{kind} file does not exist",
     }
     for path, message in bad.items():
-        with pytest.raises(io.ArtifactError, match=message) as err:
+        with pytest.raises(hdf5.ArtifactError, match=message) as err:
             reader(path)
         assert str(err.value).startswith(f"{path}: ") and "\n" not in str(err.value)
 
@@ -290,7 +295,7 @@ def test_every_subcommand_reports_a_bad_artifact_in_one_line(artifacts, tmp_path
          bad_run, "truncated"),
     ]
     for i, (argv, path, message) in enumerate(commands):
-        proc = (subprocess.run([sys.executable, "-m", "pinnfail.cli", *argv], capture_output=True, text=True)
+        proc = (subprocess.run([sys.executable, "-m", "pinnfail.interfaces.cli", *argv], capture_output=True, text=True)
                 if i == 0 else cli(*argv))
         assert proc.returncode == 2, (argv, proc.stderr)
         lines = proc.stderr.strip().splitlines()

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 import pinnfail  # noqa: F401  (enables x64)
-from pinnfail import jets
-from pinnfail.config import run_config
-from pinnfail.model import ACTIVATIONS, build_network
-from pinnfail.pdes import get_pde
+from pinnfail.numerics import jets
+from pinnfail.numerics.config import run_config
+from pinnfail.numerics.model import ACTIVATIONS, build_network
+from pinnfail.numerics.pdes import get_pde
 
 
 def network(activation, precision="fp64", pde="allen_cahn"):
@@ -31,7 +31,6 @@ def test_multi_indices_and_names():
     jet = {name: jnp.float64(n) for n, name in enumerate(jets.names(3))}
     assert jets.shift(jet, "x", 1) == {"u": jet["u_x"], "u_x": jet["u_xx"], "u_t": jet["u_xt"]}
     assert jets.shift(jet, "t", 1) == {"u": jet["u_t"], "u_x": jet["u_xt"], "u_t": jet["u_tt"]}
-    assert list(jets.truncate(jet, 1)) == ["u", "u_x", "u_t"]
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))

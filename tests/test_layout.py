@@ -1,7 +1,7 @@
 """The path layout: every path the plan builds is read back by the one parser."""
 import pytest
 
-from pinnfail import layout
+from pinnfail.workflow import layout
 
 
 @pytest.mark.parametrize("experiment, seed, kind", [

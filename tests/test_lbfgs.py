@@ -5,9 +5,9 @@ import numpy as np
 import optax
 import pytest
 
-from pinnfail import lbfgs as lbfgs_module
-from pinnfail.lbfgs import compact_lbfgs_update, lbfgs, scale_by_compact_lbfgs
-from pinnfail.schedule import Problem
+from pinnfail.numerics import lbfgs as lbfgs_module
+from pinnfail.numerics.lbfgs import compact_lbfgs_update, lbfgs, scale_by_compact_lbfgs
+from pinnfail.numerics.schedule import Problem
 
 
 @pytest.mark.parametrize("products", ["platform", "reduction"])

@@ -6,11 +6,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pinnfail import jets
-from pinnfail.collocation import training_points
-from pinnfail.losses import make_objective
-from pinnfail.model import build_network
-from pinnfail.pdes import get_pde
+from pinnfail.numerics import jets
+from pinnfail.numerics.collocation import training_points
+from pinnfail.numerics.losses import make_objective
+from pinnfail.numerics.model import build_network
+from pinnfail.numerics.pdes import get_pde
 
 
 def points(config):
@@ -138,7 +138,7 @@ def test_gradient_in_lambda_is_the_penalty_over_lambda(tiny):
 
 
 def test_point_blocks():
-    from pinnfail.losses import point_block as block
+    from pinnfail.numerics.losses import point_block as block
     assert block(None, 4096) == 4096 and block(0, 4096) == 4096 and block(5000, 4096) == 4096
     assert block(256, 400) == 200  # two equal blocks, no padding
     assert block(256, 4096) == 256

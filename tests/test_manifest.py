@@ -3,10 +3,10 @@ import json
 
 import pytest
 
-from pinnfail import manifest as M
-from pinnfail.config import ConfigError
+from pinnfail.workflow import manifest as M
+from pinnfail.numerics.config import ConfigError
 
-STUDY = M.Study("t", {"a": M.Variant({"pde": "wave", "lambda": 1e-4}, [M.Pair("r0.h5", "e0.h5"), M.Pair("r1.h5", "e1.h5")])},
+STUDY = M.Study("t", {"a": M.VariantRuns({"pde": "wave", "lambda": 1e-4}, [M.Pair("r0.h5", "e0.h5"), M.Pair("r1.h5", "e1.h5")])},
                 ["sel.json"], [0, 1], [M.Continued("a", 1, "c.h5", "ce.h5")], [M.StudyFigure("fig6", "f.png", "f.pdf")],
                 "ref.h5", {"dpi": 40})
 
@@ -15,7 +15,7 @@ STUDY = M.Study("t", {"a": M.Variant({"pde": "wave", "lambda": 1e-4}, [M.Pair("r
     STUDY, M.Table1([M.Row("double PINN", ["e0.h5", "e1.h5"])], "note: '$(x)'\n"),
     M.Figure("fig1", {"failure": M.Pair("a:b.h5", "c.h5")}, {"wave": "w.h5"}),
     M.Runs([M.RunEntry("e", "m, 'quoted'", "r.h5", "e.h5")]), M.Evaluate("r.h5", "ref.h5", {"solved_rmae": 0.05}, [8, 4]),
-    M.Reference("allen_cahn", {"gamma": 5.0}, {"modes": 512, "dt": "1e-5"}),
+    M.ReferenceJob("allen_cahn", {"gamma": 5.0}, {"modes": 512, "dt": "1e-5"}),
 ])
 def test_what_is_written_reads_back_equal(value, tmp_path):
     text = M.dumps(value)

@@ -2,8 +2,8 @@
 import jax.numpy as jnp
 import numpy as np
 
-from pinnfail.model import build_network, weight_mask
-from pinnfail.pdes import get_pde
+from pinnfail.numerics.model import build_network, weight_mask
+from pinnfail.numerics.pdes import get_pde
 
 
 def test_network_init_and_precision(tiny):

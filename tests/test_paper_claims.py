@@ -4,9 +4,10 @@ Convection beta = 50, FP32, 20 x 20 + 200 + 200 points, 4 x 128 tanh, L-BFGS mem
 """
 import pytest
 
-from pinnfail.evaluate import evaluate
-from pinnfail.reference import compute_reference, write_reference
-from pinnfail.train import train
+from pinnfail.products.evaluate import evaluate
+from pinnfail.artifacts.formats import write_reference
+from pinnfail.numerics.reference import compute_reference
+from pinnfail.products.train import train
 
 pytestmark = pytest.mark.slow
 SETUP = {"pde": "convection", "precision": "fp32", "grid": [20, 20], "n_initial": 200, "n_boundary": 200,

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pinnfail.pdes import PDE, PDES, Condition, get_pde, load_plugin, register
+from pinnfail.numerics.pdes import PDE, PDES, Condition, get_pde, load_plugin, register
 
 
 # A toy equation defined here alone, with an exact solution: the 1-D heat equation
@@ -164,7 +164,7 @@ def test_register_adds_in_order_and_refuses_clashes(heat_registered):
 
 def test_a_plugin_file_registers_its_equations(tmp_path):
     plugin = tmp_path / "my_pdes.py"
-    plugin.write_text("from pinnfail.pdes import CONVECTION\nfrom dataclasses import replace\n"
+    plugin.write_text("from pinnfail.numerics.pdes import CONVECTION\nfrom dataclasses import replace\n"
                       "PINNFAIL_PDES = [replace(CONVECTION, name='advection')]\n")
     try:
         (pde,) = load_plugin(plugin)

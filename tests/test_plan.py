@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from pinnfail.config import run_config
-from pinnfail.plan import CONTINUED, archived, committed_runs, continuable, plan
+from pinnfail.numerics.config import run_config
+from pinnfail.workflow.plan import CONTINUED, plan
+from pinnfail.workflow.archive import archived, committed_runs, continuable
 from conftest import TINY_RUN
 
 EVALUATION = {"overfit_ratio": 100.0, "solved_rmae": 5e-2, "residual_grid": [16, 8]}
@@ -77,9 +78,9 @@ def test_planning_imports_no_jax():
     import subprocess
     import sys
 
-    code = ("import pinnfail.plan, pinnfail.cluster, pinnfail.cli, pinnfail.config, pinnfail.ledger, "
-            "pinnfail.manifest, pinnfail.layout, pinnfail.flags, sys; "
-            "from pinnfail.pdes import PDES; assert PDES['wave'].condition_names; "
+    code = ("import pinnfail.workflow.plan, pinnfail.workflow.cluster, pinnfail.interfaces.cli, pinnfail.numerics.config, pinnfail.products.ledger, "
+            "pinnfail.workflow.manifest, pinnfail.workflow.layout, pinnfail.interfaces.flags, sys; "
+            "from pinnfail.numerics.pdes import PDES; assert PDES['wave'].condition_names; "
             "assert 'jax' not in sys.modules, sorted(m for m in sys.modules if m.startswith('jax'))")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -88,7 +89,7 @@ def _quick_plan():
     import yaml
     from snakemake.utils import update_config
 
-    from pinnfail.plan import WorkflowPlan
+    from pinnfail.workflow.plan import WorkflowPlan
 
     root = Path(__file__).resolve().parents[1]
     config = yaml.safe_load((root / "config.yaml").read_text())
@@ -97,10 +98,10 @@ def _quick_plan():
 
 
 def test_every_job_argument_is_a_manifest_its_command_reads_back():
-    """What the plan hands each command is what that command reads (pinnfail.manifest): the
+    """What the plan hands each command is what that command reads (pinnfail.workflow.manifest): the
     quick preset's references, evaluations, Table 1, figures, studies and evidence."""
-    from pinnfail import layout
-    from pinnfail import manifest as M
+    from pinnfail.workflow import layout
+    from pinnfail.workflow import manifest as M
 
     p = _quick_plan()
     jobs = [p.reference_argv(pde) for pde in sorted({p.pde_of(e) for e in p.experiments})]

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from pinnfail import readme
+from pinnfail.products import readme
 
 ROOT = Path(__file__).resolve().parents[1]
 

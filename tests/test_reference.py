@@ -10,14 +10,9 @@ import numpy as np
 import pytest
 import scipy.io
 
-from pinnfail.pdes import get_pde
-from pinnfail.reference import (
-    Reference,
-    compute_reference,
-    default_settings,
-    read_reference,
-    write_reference,
-)
+from pinnfail.numerics.pdes import get_pde
+from pinnfail.artifacts.formats import read_reference, write_reference
+from pinnfail.numerics.reference import Reference, compute_reference, default_settings
 
 
 def rel_l2(a, b):

@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pinnfail.schedule import Problem, make_chunk, stack
-from pinnfail.train import train
+from pinnfail.numerics.schedule import Problem, make_chunk, stack
+from pinnfail.products.train import train
 
 
 @pytest.mark.parametrize("linesearch", ["strong_wolfe", "zoom"])  # both decoupled, trial by trial

@@ -3,7 +3,7 @@ import textwrap
 
 import pytest
 
-from pinnfail import sources
+from pinnfail.workflow import sources
 
 
 @pytest.fixture
@@ -58,4 +58,13 @@ def test_unknown_module_is_named():
 
 def test_reference_stage_runs_the_jets_through_pdes():
     # pdes imports jets lazily (planning imports no JAX); the reference job still runs it
-    assert "pinnfail.jets" in sources.import_closure("pinnfail.reference")
+    assert "pinnfail.numerics.jets" in sources.import_closure("pinnfail.numerics.reference")
+
+
+def test_a_package_that_imports_each_of_its_modules_reaches_them_all():
+    """The figures' registry imports its modules by computed names (pkgutil): each is part of
+    the figures' code, so editing one reruns the figures."""
+    closure = sources.import_closure("pinnfail.products.figures")
+    assert {"pinnfail.products.figures.panels", "pinnfail.products.figures.precision",
+            "pinnfail.products.figures.style"} <= set(closure)
+    assert "pinnfail.products.claims" not in closure

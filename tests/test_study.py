@@ -4,9 +4,10 @@ import math
 import numpy as np
 import pytest
 
-from pinnfail import study
-from pinnfail.evaluate import CLASSES
-from pinnfail.tables import classification_summary
+from pinnfail.products import study
+from pinnfail.workflow import variants
+from pinnfail.products.classes import CLASSES
+from pinnfail.products.tables import classification_summary
 
 
 def test_study_expansion_names_and_grids():
@@ -14,11 +15,11 @@ def test_study_expansion_names_and_grids():
             "variants": [{"regularizer": "none", "precision": ["fp32", "fp64"]},
                          {"regularizer": "double", "double_form": ["residual", "loss"], "lambda": [1e-4, 1e-3]},
                          {"pde": "wave", "grid": [12, 12], "regularizer": "l2", "lambda": 1e-5}]}
-    variants = study.expand_study(spec)
-    assert len(variants) == 2 + 4 + 1
-    assert variants["convection_double_loss_1em03_fp32"]["lambda"] == 1e-3
-    assert variants["wave_l2_1em05_fp32"]["grid"] == [12, 12]
-    assert all(v["grid"] in ([20, 20], [12, 12]) for v in variants.values())
+    found = variants.expand_study(spec)
+    assert len(found) == 2 + 4 + 1
+    assert found["convection_double_loss_1em03_fp32"]["lambda"] == 1e-3
+    assert found["wave_l2_1em05_fp32"]["grid"] == [12, 12]
+    assert all(v["grid"] in ([20, 20], [12, 12]) for v in found.values())
 
 
 def test_variants_differing_only_in_grid_are_named_with_it():
@@ -26,11 +27,11 @@ def test_variants_differing_only_in_grid_are_named_with_it():
             "variants": [{"grid": [12, 12], "regularizer": "none"}, {"grid": [12, 12], "regularizer": "double",
                                                                      "lambda": 1e-4},
                          {"grid": [[24, 24], [36, 36]], "regularizer": "none"}]}
-    assert list(study.expand_study(spec)) == ["wave_none_fp64_12x12", "wave_double_residual_1em04_fp64",
+    assert list(variants.expand_study(spec)) == ["wave_none_fp64_12x12", "wave_double_residual_1em04_fp64",
                                               "wave_none_fp64_24x24", "wave_none_fp64_36x36"]
     twice = {"base": {"pde": "wave"}, "seeds": [0], "variants": [{"regularizer": "none"}, {"regularizer": "none"}]}
     with pytest.raises(ValueError, match="defined twice"):
-        study.expand_study(twice)
+        variants.expand_study(twice)
 
 
 def test_first_crossing_and_lambda_selection_ignore_the_reference():
@@ -112,9 +113,10 @@ def test_figure_choice_uses_the_selection_and_the_regularizer_solving_most_seeds
 
 
 def test_a_continued_run_repeats_the_history_to_the_stop_then_goes_on(tmp_path, tiny):
-    from pinnfail.evaluate import evaluate, write_evaluation
-    from pinnfail.reference import compute_reference, write_reference
-    from pinnfail.train import train
+    from pinnfail.products.evaluate import evaluate, write_result
+    from pinnfail.artifacts.formats import write_reference
+    from pinnfail.numerics.reference import compute_reference
+    from pinnfail.products.train import train
 
     ref = tmp_path / "ref.h5"
     write_reference(ref, compute_reference("convection", None, {"nx": 40, "nt": 21}))
@@ -124,7 +126,7 @@ def test_a_continued_run_repeats_the_history_to_the_stop_then_goes_on(tmp_path, 
     for name, cfg in (("stopped", stopped), ("continued", continued)):
         run = tmp_path / f"{name}.h5"
         train(cfg, [0], [run], progress=False)
-        write_evaluation(tmp_path / f"{name}_eval.h5", evaluate(run, ref, residual_grid=(16, 8)))
+        write_result(tmp_path / f"{name}_eval.h5", evaluate(run, ref, residual_grid=(16, 8)))
         paths[name] = (str(run), str(tmp_path / f"{name}_eval.h5"))
     rows = study.continuation_rows([("v", 0, *paths["stopped"], *paths["continued"])], solved_rmae=1e-9)
     (r,) = rows

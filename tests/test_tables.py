@@ -5,9 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from pinnfail import tables
-from pinnfail.evaluate import CLASSES, evaluate, read_metrics, write_evaluation
-from pinnfail.train import train
+from pinnfail.products import tables
+from pinnfail.artifacts.formats import read_metrics
+from pinnfail.products.classes import CLASSES
+from pinnfail.products.evaluate import evaluate, write_result
+from pinnfail.products.train import train
 
 
 def test_table1_rows_mean_std_and_cited_rows(evaluated, tiny_settings, tmp_path):
@@ -31,7 +33,7 @@ def test_table1_rows_mean_std_and_cited_rows(evaluated, tiny_settings, tmp_path)
     assert {r["method"] for r in cited} == {"PINNsFormer", "PINNMamba", "PINN FP64", "double PINN"}
     assert all(r["equation"] == "convection" for r in rows)
     out = tmp_path / "t.csv"
-    tables.write_csv(out, rows)
+    tables.write_table_csv(out, rows)
     with open(out) as f:
         read = list(csv.DictReader(f))
     assert len(read) == len(rows) and read[0].keys() >= {"equation", "method", "rmae_mean", "source", "classification"}
@@ -51,6 +53,6 @@ def test_table1_rejects_mixed_configurations(evaluated, tiny_settings, tmp_path)
     tmp, ref, paths = evaluated
     run = tmp_path / "other.h5"
     train({**tiny_settings, "grid": [7, 5]}, [0], [run], progress=False)
-    write_evaluation(tmp_path / "other_eval.h5", evaluate(run, ref, residual_grid=(8, 8)))
+    write_result(tmp_path / "other_eval.h5", evaluate(run, ref, residual_grid=(8, 8)))
     with pytest.raises(ValueError, match="mixes configurations"):
         tables.table1([("x", [str(paths[0]), str(tmp_path / "other_eval.h5")])])

@@ -10,8 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pinnfail.config import ConfigError
-from pinnfail.train import stop_reason, train
+from pinnfail.numerics.config import ConfigError
+from pinnfail.products.train import stop_reason, train
 
 
 def test_stop_rule():
@@ -27,20 +27,20 @@ def test_stop_rule():
 
 
 def test_run_stops_by_rule_and_records_history(tmp_path, monkeypatch, tiny):
-    from pinnfail import io
-    from pinnfail import train as training
+    from pinnfail.artifacts import provenance
+    from pinnfail.products import train as training
 
     # git_revision is read when training starts: a checkout moved on while a run is going (a long
     # study beside development) does not relabel the run
     tree = {"revision": "started-here"}
-    monkeypatch.setattr(io, "git_revision", lambda: tree["revision"])
-    write_run = training.write_run
+    monkeypatch.setattr(provenance, "git_revision", lambda: tree["revision"])
+    write_member = training.write_member
 
     def moved_then_written(*args):
         tree["revision"] = "moved-on"
-        write_run(*args)
+        write_member(*args)
 
-    monkeypatch.setattr(training, "write_run", moved_then_written)
+    monkeypatch.setattr(training, "write_member", moved_then_written)
     out = tmp_path / "run.h5"
     members = train(tiny(max_iters=5000, stop_window=10, precision="fp32"), [0], [out], progress=False)
     assert members[0].stop_reason == "converged"
@@ -64,7 +64,7 @@ def test_run_stops_by_rule_and_records_history(tmp_path, monkeypatch, tiny):
 
 
 def test_nan_stops_at_once_and_keeps_finite_params(tmp_path, monkeypatch, tiny):
-    import pinnfail.schedule as schedule_module
+    import pinnfail.numerics.schedule as schedule_module
 
     original = schedule_module.make_objective
 
@@ -174,7 +174,7 @@ def test_cli_bad_input_writes_nothing(tmp_path, cli, args, message):
 
 def test_cli_sigterm_checkpoints_and_resume_matches(tmp_path):
     """SIGTERM mid-run: checkpoint, exit 143; the rerun resumes and ends where an uninterrupted run does."""
-    base = [sys.executable, "-m", "pinnfail.cli", "train", "--pde", "convection", "--grid", "6x5",
+    base = [sys.executable, "-m", "pinnfail.interfaces.cli", "train", "--pde", "convection", "--grid", "6x5",
             "--n-initial", "7", "--n-boundary", "5", "--depth", "2", "--width", "8", "--precision", "fp64",
             "--n-test-domain", "64", "--n-test-line", "16", "--log-every", "10", "--stop-window", "0",
             "--checkpoint-every", "10", "--max-iters", "100000", "--quiet"]
@@ -256,7 +256,7 @@ def kept(tmp_path_factory):
     """(config, the kept checkpoint of a 20-iteration run, params of a 30-iteration run from scratch)."""
     from conftest import TINY
 
-    from pinnfail.config import run_config
+    from pinnfail.numerics.config import run_config
 
     tmp = tmp_path_factory.mktemp("kept")
     cfg = run_config({**TINY, "max_iters": 20, "keep_checkpoint": True})
@@ -319,8 +319,8 @@ def test_cli_damaged_checkpoint_that_cannot_be_moved_aside_says_what_to_delete(t
     import errno
     import os
 
-    from pinnfail import checkpoint
-    from pinnfail.cli import main
+    from pinnfail.artifacts import checkpoint
+    from pinnfail.interfaces.cli import main
 
     out, ckpt = tmp_path / "run.h5", tmp_path / "run.h5.ckpt.h5"
     ckpt.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)  # an HDF5 signature, then nothing
@@ -341,7 +341,7 @@ def test_cli_damaged_checkpoint_that_cannot_be_moved_aside_says_what_to_delete(t
 
 def test_stop_tolerance_zero_stops_only_at_a_standstill():
     """stop_tolerance 0: only an objective unchanged to the last bit over the window ends a run."""
-    from pinnfail.train import stop_reason
+    from pinnfail.products.train import stop_reason
 
     moving = [1.0, 0.5, 0.5 * (1 - 1e-15)]
     assert stop_reason(moving, 200, False, lag=1, tol=0.0, max_iters=1000) is None
@@ -394,8 +394,8 @@ def test_continuing_a_finished_run_goes_on_from_its_last_iteration(tmp_path, tin
 def test_a_continued_run_restarts_like_a_fresh_start_at_its_parameters(tmp_path, tiny):
     """The continuation's first step is the first step of a run started at the same parameters:
     the L-BFGS memory really is empty (not carried over from anything)."""
-    from pinnfail.schedule import Problem
-    from pinnfail.train import start, loop
+    from pinnfail.numerics.schedule import Problem
+    from pinnfail.products.train import start
 
     cfg = tiny(precision="fp64", max_iters=20)
     short = tmp_path / "short.h5"
@@ -429,7 +429,7 @@ def test_a_run_that_cannot_be_continued_is_refused_naming_the_file(tmp_path, tin
 
 
 def test_an_interrupted_or_damaged_run_is_not_continued(tmp_path, tiny):
-    from pinnfail.io import ArtifactError
+    from pinnfail.artifacts.hdf5 import ArtifactError
 
     cfg = tiny(precision="fp64", max_iters=20)
     short = tmp_path / "short.h5"

@@ -4,7 +4,7 @@ A tiny preset (derived from config.yaml: every experiment shrunk) runs the whole
 pipeline once with the ``snakemake`` command, in a temporary copy of the workflow and of
 the package (src/); then config edits are dry-run and the jobs Snakemake plans are
 compared with what each edit should rebuild. Those dry runs, the report and the lint go
-through Snakemake's Python API in this process (``pinnfail.dryrun``), with the code
+through Snakemake's Python API in this process (``pinnfail.workflow.dryrun``), with the code
 hashes computed from the copy's package as the jobs' own were; the library edits
 (``-m slow``) run ``snakemake -n`` processes on the edited copy. A bad config is shown to
 stop the ``snakemake`` command once, end to end, and every bad config to stop the same
@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 import yaml
 
-from pinnfail.dryrun import DryRunError, planned_jobs, workflow
+from pinnfail.workflow.dryrun import DryRunError, planned_jobs, workflow
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -86,7 +86,7 @@ def snakemake(workdir: Path, *args, check=True, env=None) -> subprocess.Complete
 def library_of(work: Path):
     """The workflow loaded in this process hashes the copy's package (``work/src``), as a
     ``snakemake`` process given ``PYTHONPATH=work/src`` does."""
-    from pinnfail import sources
+    from pinnfail.workflow import sources
 
     root = sources.ROOT
     sources.ROOT = work / "src" / "pinnfail"
@@ -162,8 +162,8 @@ def test_report_captions_quote_the_artifacts_numbers(built):
     """Each caption in report.html is the one its job wrote from the artifacts (rMAE, class)."""
     import html
 
-    from pinnfail.evaluate import read_metrics
-    from pinnfail.tables import _fmt
+    from pinnfail.products.evaluate import read_metrics
+    from pinnfail.products.tables import _fmt
 
     work, _ = built
     from snakemake.report.html_reporter import ReportSettings
@@ -190,7 +190,7 @@ def test_an_equation_of_a_plugin_file_runs_through_the_workflow(built):
 
     from test_pdes import HEAT
 
-    from pinnfail.reference import read_reference
+    from pinnfail.artifacts.formats import read_reference
 
     work, _ = built
     ref = read_reference(work / "data/reference/heat.h5")
@@ -405,7 +405,7 @@ def test_bad_config_stops_the_workflow_with_the_field_named(workflow_copy, tmp_p
 
 def test_lint_is_clean(workflow_copy):
     """``snakemake --lint``, through the API: no lint printed."""
-    from pinnfail.dryrun import _Records
+    from pinnfail.workflow.dryrun import _Records
 
     records = _Records()
     with workflow(workflow_copy, records=records) as api:
@@ -440,31 +440,52 @@ EVERYTHING = {"reference"} | TRAINED
 # What an edit must rerun (a stage that reruns takes everything downstream of it along).
 EXPECTED = {
     "pinnfail": EVERYTHING,  # __init__ runs in every job
-    "pinnfail.cli": EVERYTHING,  # parses every job's arguments
-    "pinnfail.flags": EVERYTHING,  # the run flags and NAME=VALUE flags the CLI reads
-    "pinnfail.manifest": EVERYTHING,  # the manifests every job's command reads
-    "pinnfail.layout": set(),  # the paths: the workflow's DAG itself, not a job's result
-    "pinnfail.study_job": set(),  # only the studies
-    "pinnfail.jets": EVERYTHING,  # the network's forward pass; pdes' exact-solution residuals
-    "pinnfail.pdes": EVERYTHING,
-    "pinnfail.io": EVERYTHING,
-    "pinnfail.lbfgs": TRAINED,
-    "pinnfail.losses": TRAINED,
-    "pinnfail.model": TRAINED,
-    "pinnfail.train": TRAINED,
-    "pinnfail.collocation": TRAINED,
-    "pinnfail.reference": {"reference", "evaluate", "table", "figures"},
-    "pinnfail.evaluate": {"evaluate", "table", "figures"},
-    "pinnfail.tables": {"table"},
-    "pinnfail.figures": {"figures"},
-    "pinnfail.study": set(),  # only the studies (not in the default target)
-    "pinnfail.schedule": TRAINED,
-    "pinnfail.checkpoint": TRAINED,
-    "pinnfail.captions": {"table", "figures"},  # the report captions those jobs write
-    "pinnfail.evidence": set(),  # runs.csv and the convergence figure (not in the default target)
-    "pinnfail.plan": set(),  # read by the workflow itself, not by any job
-    "pinnfail.cluster": set(),
-    "pinnfail.dryrun": set(),  # pinnfail cost's dry runs through Snakemake's API
+    "pinnfail.interfaces.cli": EVERYTHING,  # parses every job's arguments
+    "pinnfail.interfaces.flags": EVERYTHING,  # the run flags and NAME=VALUE flags the CLI reads
+    "pinnfail.workflow.manifest": EVERYTHING,  # the manifests every job's command reads
+    "pinnfail.workflow.layout": set(),  # the paths: the workflow's DAG itself, not a job's result
+    "pinnfail.interfaces.study_job": set(),  # only the studies
+    "pinnfail.numerics.jets": EVERYTHING,  # the network's forward pass; pdes' exact-solution residuals
+    "pinnfail.numerics.pdes": EVERYTHING,
+    "pinnfail.artifacts.formats": EVERYTHING,
+    "pinnfail.numerics.lbfgs": TRAINED,
+    "pinnfail.numerics.losses": TRAINED,
+    "pinnfail.numerics.model": TRAINED,
+    "pinnfail.products.train": TRAINED,
+    "pinnfail.numerics.collocation": TRAINED,
+    "pinnfail.numerics.reference": {"reference", "evaluate", "table", "figures"},
+    "pinnfail.products.evaluate": {"evaluate", "table", "figures"},
+    "pinnfail.products.tables": {"table"},
+    "pinnfail.products.figures": {"figures"},
+    "pinnfail.products.study": set(),  # only the studies (not in the default target)
+    "pinnfail.numerics.schedule": TRAINED,
+    "pinnfail.artifacts.checkpoint": TRAINED,
+    "pinnfail.products.captions": {"table", "figures"},  # the report captions those jobs write
+    "pinnfail.products.evidence": set(),  # runs.csv and the convergence figure (not in the default target)
+    "pinnfail.workflow.plan": set(),  # read by the workflow itself, not by any job
+    "pinnfail.workflow.cluster": set(),
+    "pinnfail.workflow.dryrun": set(),  # pinnfail cost's dry runs through Snakemake's API
+    # the layer packages and the modules split out of others
+    "pinnfail.numerics": EVERYTHING,  # every numerics module's package
+    "pinnfail.artifacts": EVERYTHING,
+    "pinnfail.products": TRAINED,
+    "pinnfail.workflow": set(),  # the plan: read by the workflow itself
+    "pinnfail.interfaces": set(),  # the CLI's own file is hashed, not its package
+    "pinnfail.numerics.config": EVERYTHING,  # the run schema every artifact's reader validates with
+    "pinnfail.numerics._jax": EVERYTHING,
+    "pinnfail.numerics.linesearch": TRAINED,
+    "pinnfail.numerics.history": TRAINED,
+    "pinnfail.artifacts.hdf5": EVERYTHING,
+    "pinnfail.artifacts.files": EVERYTHING,
+    "pinnfail.artifacts.provenance": EVERYTHING,
+    "pinnfail.products.classes": {"evaluate", "table", "figures"},
+    "pinnfail.products.figure_roles": {"figures"},
+    "pinnfail.products.figures.panels": {"figures"},  # reached through the figures' registry
+    "pinnfail.products.formatting": {"table", "figures"},
+    "pinnfail.products.verdicts": set(),  # the claims ledger (not in the default target)
+    "pinnfail.products.records": set(),
+    "pinnfail.workflow.archive": set(),
+    "pinnfail.workflow.variants": set(),
 }
 
 

@@ -8,9 +8,9 @@ The whole staged study runs in CI on the .test configuration (.ci/run).
 import yaml
 from snakemake.utils import update_config
 
-from pinnfail.plan import plan
-from pinnfail.train import train
-from pinnfail.dryrun import planned_jobs
+from pinnfail.workflow.plan import plan
+from pinnfail.products.train import train
+from pinnfail.workflow.dryrun import planned_jobs
 from test_workflow import ROOT, copy_workflow, library_of, planned_outputs, tiny_preset
 
 

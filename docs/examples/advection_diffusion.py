@@ -9,7 +9,7 @@ tests/test_docs.py trains it for a few iterations through that path.
 """
 import jax.numpy as jnp
 
-from pinnfail.pdes import PDE, Condition
+from pinnfail.numerics.pdes import PDE, Condition
 
 
 def initial(u, s, pde, p):

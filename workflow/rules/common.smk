@@ -1,13 +1,14 @@
-# What the rules share. Everything computed from the config lives in pinnfail.plan.WorkflowPlan
-# (validation, cross-reference checks, paths from pinnfail.layout, every job's manifest); this
+# What the rules share. Everything computed from the config lives in pinnfail.workflow.plan.WorkflowPlan
+# (validation, cross-reference checks, paths from pinnfail.workflow.layout, every job's manifest); this
 # file keeps only what Snakemake owns: its errors, wildcards, checkpoints and report captions.
 # Rules run `pinnfail` through workflow/scripts/pinnfail_cli.py with an argument list (no shell).
 import json
 import os
 
-from pinnfail import cluster, layout
-from pinnfail.pdes import PDES
-from pinnfail.plan import WorkflowPlan
+from pinnfail.workflow import cluster
+from pinnfail.workflow import layout
+from pinnfail.numerics.pdes import PDES
+from pinnfail.workflow.plan import WorkflowPlan
 
 
 def _check(step, *args, **kwargs):

@@ -18,7 +18,7 @@ rule train:
         "logs/train/{experiment}/seed{seed}.log",
     priority: lambda wc: cluster.giga_point_iterations(EXPERIMENTS[wc.experiment], 1, CLUSTER)
     resources:
-        # Slurm routing and cost (pinnfail.cluster, config.yaml `cluster:`): a key unset for
+        # Slurm routing and cost (pinnfail.workflow.cluster, config.yaml `cluster:`): a key unset for
         # this job's precision evaluates to None, which Snakemake drops, so sbatch never
         # sees an empty value.
         **{
@@ -29,7 +29,7 @@ rule train:
         "../scripts/pinnfail_cli.py"
 
 if PLAN.batch:
-    # One job per group of experiments that differ only in lambda (pinnfail.plan.batch_jobs):
+    # One job per group of experiments that differ only in lambda (pinnfail.workflow.plan.batch_jobs):
     # its members, every seed of every experiment of the group, train at once (jax.vmap).
     for _job in TRAIN_JOBS:
         workflow.ruleorder(f"train_batch_{_job.name}", "train")

@@ -53,7 +53,7 @@ def run(argv, log, remove_after=(), compilation_cache=None, require_gpu=None):
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
-    from pinnfail.cli import main
+    from pinnfail.interfaces.cli import main
 
     try:
         status = main([str(arg) for arg in argv])
@@ -69,7 +69,7 @@ def run(argv, log, remove_after=(), compilation_cache=None, require_gpu=None):
 
 
 if "snakemake" in globals():
-    from pinnfail.cluster import setting
+    from pinnfail.workflow.cluster import setting
 
     params, config = snakemake.params, snakemake.config  # noqa: F821  (set by Snakemake's script preamble)
     # the GPU guard is read from the config, not a param, so switching it never retrains a run
