@@ -277,8 +277,10 @@ def cost_preview(workdir, *configfiles, monkeypatch=None, capsys=None):
 
 def expected_minutes(spec, defaults, cluster, members):
     """The README's formula, written out: 10 min per 1e9 point-iterations x 2, clamped to [10, 2880]."""
-    nx, nt = spec["grid"]
-    points = max(nx * nt + spec["n_initial"] + spec["n_boundary"], cluster["min_points"])
+    from pinnfail.numerics.collocation import n_points
+    from pinnfail.numerics.pdes import get_pde
+
+    points = max(n_points(get_pde(spec["pde"]), spec), cluster["min_points"])  # N of the paper, as Table 1
     work = spec.get("max_iters", defaults["max_iters"]) * points * (3 if spec["regularizer"] == "double" else 1)
     minutes = cluster["minutes_per_giga_point_iteration"] * work * members / 1e9 * cluster["runtime_safety"]
     return int(min(max(minutes, cluster["min_runtime"]), cluster["max_runtime"]))

@@ -148,3 +148,28 @@ def test_a_committed_run_with_fewer_iterations_is_continued_from_any_experiment(
     assert continuable(committed_runs([str(folder)]), {**config, "max_iters": 50}, 0) == str(seed0 / "run.h5")
     (seed0 / "run.h5").write_bytes(b"damaged")
     assert committed_runs([str(folder)]) == {}
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["run_defaults"].update(max_iters=-5),
+     "run_defaults.max_iters: -5 is less than the minimum of 1 (reaches experiments."),
+    (lambda c: c["pdes"]["wave"].update(speed=2.0), "pdes.wave.speed: unknown parameter; allowed: ['beta', 'c'] "
+                                                    "(reaches experiments."),
+    (lambda c: c["experiments"]["conv_none_fp32"].update(max_iters="x"),
+     "experiments.conv_none_fp32.max_iters: 'x' is not of type 'integer'"),
+    (lambda c: c["study"]["fig6_cpu"]["base"].update(n_initial=0), "study.fig6_cpu.n_initial: 0 is less than"),
+])
+def test_a_bad_value_is_named_where_it_was_written(edit, message):
+    """run_defaults, pdes and studies reach many experiments: the error names the key the user
+    wrote (and one experiment it reached), in one line."""
+    import copy
+
+    import yaml
+
+    from pinnfail.numerics.config import ConfigError
+
+    config = copy.deepcopy(yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text()))
+    edit(config)
+    with pytest.raises(ConfigError) as err:
+        plan(config)
+    assert str(err.value).startswith(message) and "\n" not in str(err.value)

@@ -93,3 +93,19 @@ def test_studies_sharing_a_variant_name_aggregate_apart(tmp_path):
     outputs = planned_outputs(work, "tiny.yaml", "results/studies/sparse/study.md", "results/studies/dense/study.md")
     assert {"results/runs/sparse__convection_none_fp32/seed0/run.h5",
             "results/runs/dense__convection_none_fp32/seed0/run.h5"} <= outputs
+
+
+def test_the_quick_start_and_the_gpu_preset_train_from_scratch(tmp_path):
+    """Some quick-preset runs share their settings with committed CPU runs: the quick start still
+    trains them (continue_committed: false), and the GPU preset's runs match none."""
+    work = copy_workflow(tmp_path / "wf")
+    (work / "docs").symlink_to(ROOT / "docs")
+    for preset in ("workflow/presets/quick.yaml", "workflow/presets/gpu_table1.yaml"):
+        with library_of(work):
+            jobs = planned_jobs(["results/table1.csv"], [preset], workdir=work, forceall=True)
+        trains = [job for job in jobs if job.rule.startswith("train")]
+        assert trains and all(job.inputs == [] for job in trains), preset
+    with library_of(work):  # without the setting, the quick start would continue committed runs
+        jobs = planned_jobs(["results/table1.csv"], ["workflow/presets/quick.yaml"],
+                            config={"continue_committed": True}, workdir=work, forceall=True)
+    assert any(job.inputs and job.inputs[0].startswith("docs/results/cpu/fig6/runs/") for job in jobs)

@@ -44,5 +44,13 @@ def test_points(pde: PDE, config: dict, dtype, seed: int | None = None) -> dict[
 
 
 def count_points(points: dict[str, np.ndarray]) -> int:
-    """N of the paper: all training points over all sets."""
+    """N of the paper: all training points over all sets (of arrays made by ``training_points``)."""
     return int(sum(len(p) for p in points.values()))
+
+
+def n_points(pde: PDE, config: dict) -> int:
+    """N of the paper from a run's settings alone, without making the points: the grid plus the
+    points of every condition's line (``training_points`` makes exactly these). Table 1, the run's
+    provenance and ``pinnfail cost`` all count with it."""
+    nx, nt = config["grid"]
+    return nx * nt + sum(config["n_initial"] if c.line == "initial" else config["n_boundary"] for c in pde.conditions)

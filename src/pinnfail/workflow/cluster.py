@@ -46,9 +46,11 @@ def setting(cluster: Mapping[str, Any] | None, key: str):
 
 
 def n_points(cfg: Mapping[str, Any]) -> int:
-    """Training points of one run: the domain grid plus initial and boundary points."""
-    nx, nt = cfg["grid"]
-    return nx * nt + cfg["n_initial"] + cfg["n_boundary"]
+    """Training points of one run (``collocation.n_points``: the grid and every condition's line)."""
+    from pinnfail.numerics.collocation import n_points as count
+    from pinnfail.numerics.pdes import get_pde
+
+    return count(get_pde(cfg["pde"]), cfg)
 
 
 def giga_point_iterations(cfg: Mapping[str, Any], members: int = 1, cluster: Mapping | None = None) -> float:

@@ -48,12 +48,36 @@ class TrainJob(NamedTuple):
         return [m.lam for m in self.members]
 
 
-def experiment_config(config: Mapping[str, Any], name: str, spec: Mapping[str, Any]) -> dict:
-    """The validated run config of one experiment: run_defaults, its pde's parameters, its spec."""
+def experiment_config(config: Mapping[str, Any], name: str, spec: Mapping[str, Any], where: str | None = None
+                      ) -> dict:
+    """The validated run config of one experiment: run_defaults, its pde's parameters, its spec.
+    A bad value is reported under the key where the user wrote it (``run_defaults.KEY``,
+    ``pdes.PDE.PARAM`` or ``WHERE.KEY``, by default ``experiments.NAME``), naming the experiment
+    it reached."""
+    where = where or f"experiments.{name}"
     values = {**config.get("run_defaults", {}), **spec}
     values.pop("seeds")
     values["pde_params"] = {**config["pdes"].get(spec["pde"], {}), **values.get("pde_params", {})}
-    return run_config(values, prefix=f"experiments.{name}")
+    try:
+        return run_config(values, prefix=where)
+    except ConfigError as err:
+        raise ConfigError(_where_written(str(err), where, name, config, spec)) from None
+
+
+def _where_written(message: str, where: str, name: str, config: Mapping[str, Any], spec: Mapping[str, Any]) -> str:
+    """``message`` about ``where.KEY...`` moved to the key the user wrote: the experiment's own,
+    ``run_defaults`` or ``pdes.PDE`` (where a value of the latter reached experiment ``name``)."""
+    if not message.startswith(where + "."):
+        return message
+    field, sep, rest = message[len(where) + 1:].partition(": ")
+    key = field.split(".")[0]
+    if key == "pdes":  # an equation parameter: pdes.PDE.PARAM
+        param = field.split(".")[-1]
+        if param not in (spec.get("pde_params") or {}):
+            return f"{field}{sep}{rest} (reaches {where})"
+    elif key not in spec and key in (config.get("run_defaults") or {}):
+        return f"run_defaults.{field}{sep}{rest} (reaches {where})"
+    return message
 
 
 def plan(config: Mapping[str, Any]) -> Plan:
@@ -68,11 +92,13 @@ def plan(config: Mapping[str, Any]) -> Plan:
         try:
             studies[study] = expand_study(spec, config.get("run_defaults"))
         except ConfigError as err:
-            raise ConfigError(f"study.{study}: {err}") from None
+            text = str(err)  # a run setting of the study's base or a variant: named under the study
+            raise ConfigError(f"study.{study}.{text[4:]}" if text.startswith("run.") else f"study.{study}: {text}") from None
         continued = spec.get("continue_plateaus")
         for variant, settings in studies[study].items():
             name = f"{study}__{variant}"
-            experiments[name] = experiment_config(config, name, {**settings, "seeds": spec["seeds"]})
+            experiments[name] = experiment_config(config, name, {**settings, "seeds": spec["seeds"]},
+                                                  where=f"study.{study}")
             seeds[name] = list(spec["seeds"])
             if continued:  # which seeds is decided after the sweep (workflow/rules/study.smk)
                 # the paper's rule replaced by a standstill test: L-BFGS whose line search finds

@@ -140,13 +140,17 @@ def positive(v: np.ndarray) -> np.ndarray:
 
 
 def loss_panel(ax, cases: list[Case], labels: dict[str, str], colors: dict[str, str], title: str):
-    """Train (solid) and test (dashed) total loss against iteration, semilogy."""
+    """Train (solid) and test (dashed) total loss against iteration, semilogy. The first case is
+    drawn on top and each run's last point is marked, so a curve that ends early or runs under
+    another is still seen."""
     handles = []
-    for case in cases:
+    for rank, case in enumerate(cases):
         h = case.run.history
-        color = colors[case.role]
-        ax.semilogy(h[H.ITERATION], positive(h[H.TRAIN_TOTAL]), color=color, ls="-")
-        ax.semilogy(h[H.ITERATION], positive(h[H.TEST_TOTAL]), color=color, ls="--")
+        color, z = colors[case.role], 2 + len(cases) - rank
+        ax.semilogy(h[H.ITERATION], positive(h[H.TRAIN_TOTAL]), color=color, ls="-", zorder=z)
+        ax.semilogy(h[H.ITERATION], positive(h[H.TEST_TOTAL]), color=color, ls="--", zorder=z)
+        ax.semilogy(h[H.ITERATION][-1:], positive(h[H.TEST_TOTAL][-1:]), color=color, marker="o", ms=2.5,
+                    ls="none", zorder=z)
         handles.append(Line2D([], [], color=color, ls="-", label=inline(labels[case.role])))
     if len(cases) == 1:
         color = colors[cases[0].role]
