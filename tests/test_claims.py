@@ -298,27 +298,43 @@ def signed(recs, at, mid_x, mid_t, median=1.0):
 WAVE = dict(pde="wave", grid=[12, 12], n_initial=100, n_boundary=100, precision="fp64")
 
 
-def test_collocation_signature_needs_a_decade_along_x_or_t_in_both_figures():
-    both = signed(seeds(3, 0.98, "overfit"), 1e-4, 1e-4, 1e-2) + signed(seeds(3, 0.9, "overfit", **WAVE), 0.0, 1e-2, 1e-2)
-    v = verdict("collocation_signature", both)
-    assert v.verdict == verdicts.HOLDS and "Fig. 1: a signature along t:" in v.reason
-    assert "Fig. 3: a signature along x and t" in v.reason and "100x along t" in v.reason
-    weak = signed(seeds(3, 0.98, "overfit"), 1e-4, 3e-4, 5e-4) + signed(seeds(3, 0.9, "overfit", **WAVE), 1e-4, 1e-2, 1e-2)
-    v = verdict("collocation_signature", weak)
-    assert v.verdict == verdicts.FAILS and "Fig. 1: no signature" in v.reason and "5x along t" in v.reason
+def test_the_signature_is_decided_per_figure_along_its_panel_with_the_controls():
+    """Fig. 1(c) (a map): x or t; Fig. 3(c) (a time slice): x only; the controls (double PINN,
+    the densest grid) must not show it."""
+    double = dict(regularizer="double", **{"lambda": 1e-3})
+    unreg = signed(seeds(3, 0.98, "overfit"), 1e-4, 1e-4, 1e-2)  # 100x along t
+    control = signed(seeds(3, 0.004, "solved", **double), 1e-4, 1.5e-4, 1.2e-4)
+    v = verdict("signature_fig1", unreg + control)
+    assert v.verdict == verdicts.HOLDS and v.reason.startswith("a signature along t, none in the controls")
+    assert "double PINN 1e-3" in v.reason and "1.2x along t" in v.reason
+    shared = signed(seeds(3, 0.004, "solved", **double), 1e-4, 1e-4, 5e-3)
+    v = verdict("signature_fig1", signed(seeds(3, 0.98, "overfit"), 1e-4, 1e-4, 1e-2) + shared)
+    assert v.verdict == verdicts.FAILS and v.reason.startswith("the controls show it too")
+    # Fig. 3 along x only: a decade along t alone is no signature of the time slice
+    wave_double = dict(WAVE, regularizer="double", **{"lambda": 1e-3})
+    dense = dict(WAVE, grid=[36, 36])
+    controls = (signed(seeds(3, 0.01, "solved", **wave_double), 1e-4, 1e-4, 1e-4)
+                + signed(seeds(3, 0.01, "solved", **dense), 1e-4, 1.1e-4, 1e-4))
+    along_t = signed(seeds(3, 0.9, "overfit", **WAVE), 1e-4, 2e-4, 1e-2)
+    v = verdict("signature_fig3", along_t + controls)
+    assert v.verdict == verdicts.FAILS and v.reason.startswith("no signature along x")
+    along_x = signed(seeds(3, 0.9, "overfit", **WAVE), 1e-4, 1e-2, 1e-4)
+    v = verdict("signature_fig3", along_x + controls)
+    assert v.verdict == verdicts.HOLDS and "36x36" in v.reason
+    # no control committed: not decided
+    assert verdict("signature_fig3", along_x).verdict == verdicts.UNDECIDED
 
 
-def test_collocation_signature_not_measured_and_too_few_seeds_are_not_decided():
-    old = seeds(3, 0.98, "overfit") + signed(seeds(3, 0.9, "overfit", **WAVE), 1e-4, 1e-2, 1e-2)
-    v = verdict("collocation_signature", old)
-    assert v.verdict == verdicts.UNDECIDED and "Fig. 1: not measured" in v.reason
-    few = signed(seeds(2, 0.98, "overfit"), 1e-4, 1e-2, 1e-2) + signed(seeds(3, 0.9, "overfit", **WAVE), 1e-4, 1e-2, 1e-2)
-    v = verdict("collocation_signature", few)
+def test_the_signature_not_measured_and_too_few_seeds_are_not_decided():
+    double = dict(regularizer="double", **{"lambda": 1e-3})
+    control = signed(seeds(3, 0.004, "solved", **double), 1e-4, 1e-4, 1e-4)
+    v = verdict("signature_fig1", seeds(3, 0.98, "overfit") + control)
+    assert v.verdict == verdicts.UNDECIDED and "not measured" in v.reason
+    v = verdict("signature_fig1", signed(seeds(2, 0.98, "overfit"), 1e-4, 1e-2, 1e-2) + control)
     assert v.verdict == verdicts.UNDECIDED and "too few seeds" in v.reason
     # a longer budget without the signature does not hide the measured one: it is superseded
-    longer = signed(seeds(3, 0.98, "overfit"), 1e-4, 1e-2, 1e-2) + seeds(3, 0.98, "overfit", cap=90000) + \
-        signed(seeds(3, 0.9, "overfit", **WAVE), 1e-4, 1e-2, 1e-2)
-    v = verdict("collocation_signature", longer)
+    longer = signed(seeds(3, 0.98, "overfit"), 1e-4, 1e-2, 1e-2) + seeds(3, 0.98, "overfit", cap=90000) + control
+    v = verdict("signature_fig1", longer)
     assert v.verdict == verdicts.HOLDS and any(u.budget[0] == 90000 for u in v.superseded)
 
 

@@ -13,7 +13,6 @@ import h5py
 import numpy as np
 import pytest
 
-from pinnfail.artifacts import formats as io
 from pinnfail.products import formatting
 from pinnfail.artifacts import hdf5
 from pinnfail.artifacts import files
