@@ -73,7 +73,7 @@ if CLAIMS_FOLDERS:
 
     rule claims:
         input:
-            sorted(str(p) for folder in CLAIMS_FOLDERS for p in Path(folder).glob("*/seed*/*.h5")),
+            PLAN.claims_inputs(),
         output:
             layout.CLAIMS_DOC,
         params:

@@ -8,7 +8,7 @@ from typing import Sequence
 from pinnfail.products.claims import CLAIMS, decide_all
 from pinnfail.products.verdicts import Claim, Verdict, summary
 from pinnfail.artifacts.files import write_text
-from pinnfail.products.records import Variant, group, load
+from pinnfail.products.records import Variant, group, load, load_costs
 
 INTRO = """\
 Which of the paper's claims hold in this project's committed runs: one verdict per claim,
@@ -71,6 +71,6 @@ def render(variants: Sequence[Variant], command: str, claims: Sequence[Claim] = 
 
 
 def write(folders, out, command: str) -> str:
-    text = render(group(load(folders)), command)
+    text = render(group(load(folders), load_costs(folders)), command)
     write_text(out, text)
     return text

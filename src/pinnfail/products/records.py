@@ -63,6 +63,14 @@ class Record:
         it, seconds = _first_crossing(self.history, H.TEST_RMAE, threshold)
         return (math.inf, math.inf) if math.isnan(it) else (it, seconds)
 
+    def fevals_to(self, threshold: float) -> float:
+        """Objective evaluations when the test rMAE first fell below ``threshold`` (inf: never)."""
+        it, _ = self.first_crossing(threshold)
+        if not math.isfinite(it):
+            return math.inf
+        its = np.asarray(self.history[H.ITERATION], dtype=float)
+        return float(np.asarray(self.history[H.FEVALS], dtype=float)[np.flatnonzero(its == it)[0]])
+
     def at_iteration(self, key: str, iteration: int) -> float:
         """A history column at the last entry not after ``iteration`` (nan before the first)."""
         its = np.asarray(self.history.get(H.ITERATION, ()), dtype=float)
@@ -136,10 +144,13 @@ def share_text(k: int, n: int) -> str:
 
 @dataclass(frozen=True)
 class Variant:
-    """Every seed of one setting at one budget (records deduplicated by seed)."""
+    """Every seed of one setting at one budget (records deduplicated by seed); ``feval_seconds``:
+    the cost of one objective evaluation of this setting, measured side by side with the other
+    settings of its part on one idle machine (``FEVAL_COST``), where committed."""
 
     key: str
     records: tuple[Record, ...]
+    feval_seconds: float | None = None
 
     @property
     def config(self) -> dict:
@@ -232,6 +243,10 @@ class Variant:
         return (survival_median([c[0] for c in crossings], math.inf),
                 survival_median([c[1] for c in crossings], math.inf))
 
+    def fevals_to(self, threshold: float) -> float:
+        """Median objective evaluations to an rMAE threshold, a seed that never got there slowest."""
+        return survival_median([r.fevals_to(threshold) for r in self.records], math.inf)
+
     def seeds_below(self, threshold: float) -> int:
         return sum(math.isfinite(r.first_crossing(threshold)[0]) for r in self.records)
 
@@ -247,10 +262,26 @@ class Variant:
         return f"{c['pde']} {c['precision'].upper()} {name}, {grid} + {c['n_initial']} + {c['n_boundary']}"
 
 
-def group(records: Iterable[Record]) -> list[Variant]:
-    """Records into variants; where two committed parts hold the same seed of a variant, the
-    first part (by name) is kept."""
+FEVAL_COST = "feval_cost.json"  # beside a part's runs/: seconds per objective evaluation, side by side
+
+
+def load_costs(folders: Iterable[str | Path]) -> dict[str, float]:
+    """{variant key: seconds per objective evaluation} from the ``FEVAL_COST`` file of each
+    committed part (the folder above its runs/), written by benchmarks/feval_cost.py."""
+    costs = {}
+    for folder in sorted(map(Path, folders)):
+        path = (folder.parent if folder.name == "runs" else folder) / FEVAL_COST
+        if path.is_file():
+            for entry in json.loads(path.read_text())["settings"]:
+                costs[variant_key(entry["config"])] = float(entry["seconds_per_feval"])
+    return costs
+
+
+def group(records: Iterable[Record], costs: dict[str, float] | None = None) -> list[Variant]:
+    """Records into variants (with their measured per-evaluation cost, ``load_costs``, where
+    one is committed); where two committed parts hold the same seed of a variant, the first
+    part (by name) is kept."""
     found: dict[str, dict[int, Record]] = {}
     for r in sorted(records, key=lambda r: (r.part, r.seed)):
         found.setdefault(variant_key(r.config), {}).setdefault(r.seed, r)
-    return [Variant(k, tuple(v[s] for s in sorted(v))) for k, v in sorted(found.items())]
+    return [Variant(k, tuple(v[s] for s in sorted(v)), (costs or {}).get(k)) for k, v in sorted(found.items())]

@@ -225,6 +225,16 @@ class WorkflowPlan:
         """The archive folders that exist: the claims ledger reads their committed runs."""
         return sorted({str(p) for pattern in self.archive for p in Path().glob(pattern) if p.is_dir()})
 
+    def claims_inputs(self) -> list[str]:
+        """What the ledger reads: every committed run and evaluation, and each part's measured
+        per-evaluation costs (``records.FEVAL_COST`` beside its runs/) where committed."""
+        from pinnfail.products.records import FEVAL_COST
+
+        folders = [Path(f) for f in self.claims_folders()]
+        runs = [str(p) for folder in folders for p in folder.glob("*/seed*/*.h5")]
+        costs = [str(folder.parent / FEVAL_COST) for folder in folders if (folder.parent / FEVAL_COST).is_file()]
+        return sorted(runs + costs)
+
     # -- runs -----------------------------------------------------------------------------
     def archived(self, experiment: str, seed) -> tuple[str | None, str | None]:
         """(run.h5, eval.h5) committed in an ``archive:`` folder for this config (``archived``)."""
