@@ -230,7 +230,7 @@ def test_the_ledger_and_its_modules_need_no_jax():
 @pytest.fixture(scope="module")
 def committed():
     """Every committed run, grouped into variants (what ``snakemake docs/claims.md`` reads)."""
-    return records.group(records.load(sorted(glob.glob(str(ROOT / "docs/results/cpu/*/runs")))))
+    return ledger.committed(sorted(glob.glob(str(ROOT / "docs/results/cpu/*/runs"))))
 
 
 def test_the_committed_ledger_is_current(committed):

@@ -70,7 +70,12 @@ def render(variants: Sequence[Variant], command: str, claims: Sequence[Claim] = 
     return "\n".join(lines).rstrip() + "\n"
 
 
+def committed(folders) -> list[Variant]:
+    """The variants of the committed runs under ``folders``, with their parts' measured costs."""
+    return group(load(folders), load_costs(folders))
+
+
 def write(folders, out, command: str) -> str:
-    text = render(group(load(folders), load_costs(folders)), command)
+    text = render(committed(folders), command)
     write_text(out, text)
     return text
