@@ -461,3 +461,32 @@ def test_batched_lambda_sweep_is_one_job(tmp_path):
     assert [(m.seed, m.lam) for m in jobs["sweep__convection_l2_1em05_fp32"].members] == [
         (0, 1e-5), (1, 1e-5), (0, 1e-4), (1, 1e-4)]
     assert len(set(jobs["sweep__convection_none_fp32"].lambdas)) == 1  # the unregularized job has one lambda
+
+
+def test_the_preview_says_where_each_group_of_jobs_goes_as_the_dry_run_asks(tmp_path, monkeypatch, capsys):
+    """Partitions the test chooses: per (rule, precision) the preview's partition, gres,
+    constraint, time limits and memory are what the dry run's jobs ask sbatch for."""
+    from pinnfail.workflow.cluster import where_groups
+    from pinnfail.workflow.dryrun import planned_jobs
+
+    work = copy_workflow(tmp_path / "wf")
+    site = {"cluster": {"fp64": {"slurm_partition": "gpu-a100", "gres": "gpu:a100:1", "constraint": "sxm"},
+                        "fp32": {"slurm_partition": "gpu-any", "gres": "gpu:1", "constraint": ""}}}
+    (work / "site.yaml").write_text(yaml.safe_dump(site))
+    preview = cost_preview(work, "site.yaml", monkeypatch=monkeypatch, capsys=capsys)
+    groups = {(g["rule"], g["precision"]): g for g in where_groups(preview["jobs"])}
+    assert set(groups) == {("train", "fp32"), ("train", "fp64")}
+    assert (groups["train", "fp64"]["partition"], groups["train", "fp64"]["gres"],
+            groups["train", "fp64"]["constraint"]) == ("gpu-a100", "gpu:a100:1", "sxm")
+    assert (groups["train", "fp32"]["partition"], groups["train", "fp32"]["constraint"]) == ("gpu-any", "-")
+    asked = {}
+    for job in planned_jobs(["results/table1.csv"], ["site.yaml"], workdir=work):
+        if job.rule.startswith("train"):
+            precision = "fp64" if job.resources.get("gres") == "gpu:a100:1" else "fp32"
+            asked.setdefault(precision, []).append(job.resources)
+    for precision, resources in asked.items():
+        group = groups["train", precision]
+        assert group["jobs"] == len(resources)
+        assert {r["slurm_partition"] for r in resources} == {group["partition"]}
+        lo, hi = min(r["runtime"] for r in resources), max(r["runtime"] for r in resources)
+        assert group["time_limit"] == (f"{lo} min" if lo == hi else f"{lo}-{hi} min")

@@ -189,7 +189,9 @@ def job_cost(cfg: Mapping[str, Any], members: int, resources: Mapping[str, Any],
     return {
         "pde": cfg["pde"], "regularizer": cfg["regularizer"], "precision": cfg["precision"],
         "members": members, "points": n_points(cfg), "max_iters": cfg["max_iters"],
-        "runtime_min": int(resources["runtime"]), "gpus": gpus,
+        "runtime_min": int(resources["runtime"]), "gpus": gpus, "mem_mb": int(resources.get("mem_mb") or 0),
+        "partition": resources.get("slurm_partition") or "", "gres": resources.get("gres") or "",
+        "constraint": resources.get("constraint") or "",
         "requested_gpu_h": int(resources["runtime"]) * gpus / 60,
         "measured_gpu_h": None if rate is None else members * cfg["max_iters"] / rate.iters_per_s / 3600 * max(gpus, 1),
         "rate": None if rate is None else rate._asdict(),
@@ -207,6 +209,7 @@ def cost_text(jobs: list[dict]) -> str:
         lines.append(f"{job['name']:<{w}} {job['members']:>4} {job['pde']:<10} {job['regularizer']:<7} "
                      f"{job['precision']:<4} {job['points']:>6} {job['max_iters']:>9} {job['gpus']:>4} "
                      f"{job['runtime_min']:>5} m {job['requested_gpu_h']:>10.2f} {measured:>11}")
+    lines += ["", "Where they go (per rule and precision: what sbatch is asked for):", *where_text(jobs), ""]
     totals = cost_totals(jobs)
     lines.append("-" * len(head))
     lines.append(f"{totals['jobs']} training jobs, {totals['runs']} runs, {totals['member_iterations']} run-iterations "
@@ -220,6 +223,36 @@ def cost_text(jobs: list[dict]) -> str:
         lines.append(f"{totals['jobs'] - totals['measured_jobs']} jobs have no GPU measurement of their kind "
                      "(equation, regularizer, precision): no estimate.")
     return "\n".join(lines)
+
+
+def where_groups(jobs: list[dict]) -> list[dict]:
+    """The jobs grouped by (rule, precision): their count and what each asks Slurm for (partition,
+    gres, constraint; the range of time limits and memory), and the GPU-hours the limits request."""
+    groups: dict[tuple, list[dict]] = {}
+    for job in jobs:
+        rule = "train_batch" if not job["name"].count("/") else "train"
+        groups.setdefault((rule, job["precision"]), []).append(job)
+    out = []
+    for (rule, precision), members in sorted(groups.items()):
+        def span(key, unit):
+            lo, hi = min(j[key] for j in members), max(j[key] for j in members)
+            return f"{lo}{unit}" if lo == hi else f"{lo}-{hi}{unit}"
+        out.append({"rule": rule, "precision": precision, "jobs": len(members),
+                    "partition": ",".join(sorted({j["partition"] or "(default)" for j in members})),
+                    "gres": ",".join(sorted({j["gres"] or "-" for j in members})),
+                    "constraint": ",".join(sorted({j["constraint"] or "-" for j in members})),
+                    "time_limit": span("runtime_min", " min"), "mem": span("mem_mb", " MB"),
+                    "requested_gpu_h": sum(j["requested_gpu_h"] for j in members)})
+    return out
+
+
+def where_text(jobs: list[dict]) -> list[str]:
+    rows = where_groups(jobs)
+    head = (f"{'rule':<11} {'prec':<4} {'jobs':>4} {'partition':<14} {'gres':<14} {'constraint':<12} "
+            f"{'time limit':>14} {'memory':>14} {'req. GPU-h':>10}")
+    return [head] + [f"{r['rule']:<11} {r['precision']:<4} {r['jobs']:>4} {r['partition']:<14} {r['gres']:<14} "
+                     f"{r['constraint']:<12} {r['time_limit']:>14} {r['mem']:>14} {r['requested_gpu_h']:>10.2f}"
+                     for r in rows]
 
 
 def cost_totals(jobs: list[dict]) -> dict:
