@@ -189,23 +189,37 @@ def scontrol_job(jobid: str) -> dict:
     return fields
 
 
-def slurm_jobs(workdir: Path) -> dict:
-    """{(experiment, seed): [scontrol fields of each attempt]} of the Slurm jobs this run submitted.
+def _comments() -> dict[str, tuple]:
+    """The job comment the plugin sets (rule_<rule>_wildcards_<wildcards>) of every job the
+    preset may submit: (rule, experiment or pde, seed)."""
+    runs = preset_runs()
+    found = {f"rule_{rule}_wildcards_{name}_{seed}": (rule, name, seed)
+             for name, seed in runs for rule in ("train", "evaluate")}
+    found.update({f"rule_reference_wildcards_{pde}": ("reference", pde, None)
+                  for pde in yaml.safe_load((ROOT / PRESET).read_text())["reference"]})
+    return found
+
+
+def slurm_jobs(workdir: Path, rule: str = "train") -> dict:
+    """{(experiment or pde, seed): [scontrol fields of each attempt]} of the Slurm jobs of
+    ``rule`` this run submitted; any submitted job the preset does not send to Slurm fails.
 
     The plugin keeps every job's log as .snakemake/slurm_logs/rule_<rule>/<wildcards>/<jobid>.log
-    and sets the job comment to rule_<rule>_wildcards_<experiment>_<seed>.
+    and sets the job comment to rule_<rule>_wildcards_<wildcards>.
     """
     logs = sorted((workdir / ".snakemake/slurm_logs").rglob("*.log"))
     assert logs, "no Slurm job logs: nothing was submitted to Slurm"
-    comments = {f"rule_train_wildcards_{name}_{seed}": (name, seed) for name, seed in preset_runs()}
+    comments = _comments()
     jobs = {}
     for log in logs:
         fields = scontrol_job(log.stem)
         assert fields.get("Comment") in comments, (
             f"Slurm job {log.stem} ({log.relative_to(workdir)}, comment {fields.get('Comment')!r}) "
-            "is not a training job of the preset: only training jobs may leave the submit host"
+            "is not a training, evaluation or reference job of the preset: the others stay on the submit host"
         )
-        jobs.setdefault(comments[fields["Comment"]], []).append(fields)
+        kind, name, seed = comments[fields["Comment"]]
+        if kind == rule:
+            jobs.setdefault((name, seed), []).append(fields)
     return jobs
 
 
@@ -234,6 +248,22 @@ def test_training_jobs_routed_by_precision(pipeline_runs):
         if attempts[-1].get("JobState") != "COMPLETED":
             problems.append(f"{name} seed {seed}: last Slurm job state {attempts[-1].get('JobState')}")
     assert not problems, "Slurm routing:\n" + "\n".join(problems)
+
+
+@pytest.mark.cluster
+def test_references_and_evaluations_go_to_the_cpu_partition(pipeline_runs):
+    """cluster.cpu (partition cpu, 15 minutes): every reference and evaluation job ran there,
+    with no GPU; Table 1 stayed on the submit host (slurm_jobs fails on any other job)."""
+    cpu = yaml.safe_load((ROOT / PRESET).read_text())["cluster"]["cpu"]
+    evaluations = slurm_jobs(pipeline_runs["slurm"], "evaluate")
+    references = slurm_jobs(pipeline_runs["slurm"], "reference")
+    assert set(evaluations) == set(preset_runs()) and set(references) == {("convection", None)}
+    for (name, seed), attempts in {**evaluations, **references}.items():
+        job = attempts[-1]
+        assert job["Partition"] == cpu["slurm_partition"], (name, seed, job["Partition"])
+        assert job["TimeLimit"] == f"00:{cpu['runtime']:02d}:00", (name, seed, job["TimeLimit"])
+        assert "gpu" not in job.get("TresPerNode", "") + job.get("TresPerJob", ""), (name, seed)
+        assert job.get("JobState") == "COMPLETED", (name, seed, job.get("JobState"))
 
 
 @pytest.mark.cluster
@@ -490,3 +520,30 @@ def test_the_preview_says_where_each_group_of_jobs_goes_as_the_dry_run_asks(tmp_
         assert {r["slurm_partition"] for r in resources} == {group["partition"]}
         lo, hi = min(r["runtime"] for r in resources), max(r["runtime"] for r in resources)
         assert group["time_limit"] == (f"{lo} min" if lo == hi else f"{lo}-{hi} min")
+
+
+def test_a_cpu_block_sends_references_evaluations_and_studies_to_its_partition(tmp_path):
+    """cluster.cpu set (partition names the test chooses): references, evaluations and studies
+    are submitted there with its time limit and memory; training goes to the GPU partitions; the
+    aggregation and document jobs stay local. Without the block, all of those run locally."""
+    from pinnfail.workflow.dryrun import planned_jobs
+
+    work = copy_workflow(tmp_path / "wf")
+    site = {"cluster": {"fp64": {"slurm_partition": "gpu-a100", "gres": "gpu:a100:1"},
+                        "fp32": {"slurm_partition": "gpu-any", "gres": "gpu:1"},
+                        "cpu": {"slurm_partition": "cpu-long", "constraint": "avx2", "runtime": 90, "mem_mb": 6000}}}
+    (work / "site.yaml").write_text(yaml.safe_dump(site))
+    targets = ["results/table1.csv", "results/studies/regularizers_quick/study.md"]
+    jobs = planned_jobs(targets, ["site.yaml"], workdir=work, forceall=True)
+    by_rule = {}
+    for job in jobs:
+        by_rule.setdefault(job.rule.split("_")[0] if job.rule.startswith("train") else job.rule, []).append(job)
+    for rule in ("reference", "evaluate", "study_regularizers_quick"):
+        assert by_rule[rule] and all(not j.local for j in by_rule[rule]), rule
+        assert {(j.resources.get("slurm_partition"), j.resources.get("constraint"), j.resources.get("runtime"),
+                 j.resources.get("mem_mb")) for j in by_rule[rule]} == {("cpu-long", "avx2", 90, 6000)}, rule
+    assert {j.resources.get("slurm_partition") for j in by_rule["train"]} <= {"gpu-a100", "gpu-any"}
+    assert all(j.local for j in by_rule["table1"])
+    local = planned_jobs(targets, [], workdir=work, forceall=True)
+    assert all(j.local for j in local if j.rule in ("reference", "evaluate", "study_regularizers_quick"))
+    assert not any("slurm_partition" in j.resources for j in local if j.rule == "evaluate")

@@ -7,7 +7,9 @@ convection beta*max|u| (u_t and beta u_x), reaction rho*max|u|, wave
 (c*pi*max(1, beta))^2 * max|u| (u_tt and c^2 u_xx); conditions max|u| times
 the same factor (the wave velocity condition contains u_t).
 """
+import importlib.util
 from dataclasses import replace
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -17,36 +19,14 @@ import pytest
 from pinnfail.numerics.pdes import PDE, PDES, Condition, get_pde, load_plugin, register
 
 
-# A toy equation defined here alone, with an exact solution: the 1-D heat equation
-# u_t = k u_xx on [0, 1] x [0, 1], u(x, 0) = sin(pi x), u(0, t) = u(1, t) = 0,
-# u = exp(-k pi^2 t) sin(pi x). This file is also a plugin (PINNFAIL_PDES): the tiny preset of
-# tests/test_workflow.py names it in `pde_plugins`, which registers HEAT in Snakemake and in
-# every job, and runs it through reference, training, evaluation and Table 1
-# (test_an_equation_of_a_plugin_file_runs_through_the_workflow).
-def _heat_initial(u, s, pde, p):
-    return u(s, jnp.full_like(s, pde.t0))["u"] - pde.initial(s, p)
-
-
-def _heat_dirichlet(u, s, pde, p):
-    ends = jnp.stack([jnp.full_like(s, pde.x0), jnp.full_like(s, pde.x1)], axis=-1)
-    return u(ends, jnp.stack([s, s], axis=-1))["u"]
-
-
-HEAT = PDE(
-    name="heat",
-    title="Heat",
-    x_domain=(0.0, 1.0),
-    t_domain=(0.0, 1.0),
-    defaults={"k": 0.1},
-    residual=lambda d, x, t, p: d["u_t"] - p["k"] * d["u_xx"],
-    order=2,
-    conditions=(Condition("initial", "initial", _heat_initial),
-                Condition("dirichlet", "boundary", _heat_dirichlet)),
-    initial=lambda x, p: jnp.sin(jnp.pi * x),
-    exact=lambda x, t, p: jnp.exp(-p["k"] * jnp.pi**2 * t) * jnp.sin(jnp.pi * x),
-    doc="u_t - k u_xx = 0, u(x,0) = sin(pi x), u(0,t) = u(1,t) = 0",
-)
-PINNFAIL_PDES = (HEAT,)
+# The heat equation of docs/examples/heat.py (Dirichlet ends, an exact solution), the worked
+# example of docs/extending.md: the tiny preset of tests/test_workflow.py names that file in
+# `pde_plugins` and runs it through reference, training, evaluation and Table 1.
+EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
+_spec = importlib.util.spec_from_file_location("heat_example", EXAMPLES / "heat.py")
+_heat = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_heat)
+HEAT = _heat.HEAT
 
 CASES = [
     ("convection", None),

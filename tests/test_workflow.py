@@ -37,7 +37,7 @@ HEAT_METHOD = "PINN (toy heat)"
 
 def tiny_preset(plugin: bool = False) -> dict:
     """config.yaml with every experiment shrunk, free text in a Table 1 row and a study title;
-    with ``plugin``, also an equation defined only in a plugin file (tests/test_pdes.py: the
+    with ``plugin``, also an equation defined only in a plugin file (docs/examples/heat.py: the
     heat equation), run to Table 1 and Fig. 5 beside the paper's."""
     full = yaml.safe_load((ROOT / "config.yaml").read_text())
     tiny = {"seeds": [0], "max_iters": 5, "grid": [5, 5], "n_initial": 6, "n_boundary": 6}
@@ -63,7 +63,7 @@ def tiny_preset(plugin: bool = False) -> dict:
         }},
     }
     if plugin:
-        preset["pde_plugins"] = [str(ROOT / "tests" / "test_pdes.py")]
+        preset["pde_plugins"] = [str(ROOT / "docs" / "examples" / "heat.py")]
         preset["pdes"] = {"heat": {"k": 0.2}}
         preset["reference"]["heat"] = {"nx": 33, "nt": 17}
         preset["experiments"]["heat_pinn"] = {**tiny, "pde": "heat", "precision": "fp64"}
@@ -184,7 +184,7 @@ def test_report_captions_quote_the_artifacts_numbers(built):
 
 
 def test_an_equation_of_a_plugin_file_runs_through_the_workflow(built):
-    """Reference, training, evaluation and Table 1 of an equation that tests/test_pdes.py alone
+    """Reference, training, evaluation and Table 1 of an equation that docs/examples/heat.py alone
     defines (the preset names the file in ``pde_plugins``)."""
     import math
 

@@ -12,6 +12,9 @@ rule evaluate:
         "../envs/pinnfail.yaml"
     log:
         "logs/evaluate/{experiment}/seed{seed}.log",
-    localrule: True
+    # cluster.cpu set: submitted to its partition; else run where Snakemake runs
+    localrule: not cluster.cpu_remote(CLUSTER)
+    resources:
+        **cluster.cpu_resources(CLUSTER),
     script:
         "../scripts/pinnfail_cli.py"

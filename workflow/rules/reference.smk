@@ -9,6 +9,9 @@ rule reference:
         "../envs/pinnfail.yaml"
     log:
         "logs/reference/{pde}.log",
-    localrule: True
+    # cluster.cpu set: submitted to its partition; else run where Snakemake runs
+    localrule: not cluster.cpu_remote(CLUSTER)
+    resources:
+        **cluster.cpu_resources(CLUSTER),
     script:
         "../scripts/pinnfail_cli.py"

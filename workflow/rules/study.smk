@@ -21,7 +21,9 @@ for _study in STUDIES:
                 "../envs/pinnfail.yaml"
             log:
                 f"logs/study/{_study}_select.log",
-            localrule: True
+            localrule: not cluster.cpu_remote(CLUSTER)
+            resources:
+                **cluster.cpu_resources(CLUSTER),
             script:
                 "../scripts/pinnfail_cli.py"
 
@@ -47,6 +49,8 @@ for _study in STUDIES:
             "../envs/pinnfail.yaml"
         log:
             f"logs/study/{_study}.log",
-        localrule: True
+        localrule: not cluster.cpu_remote(CLUSTER)
+        resources:
+            **cluster.cpu_resources(CLUSTER),
         script:
             "../scripts/pinnfail_cli.py"

@@ -81,6 +81,27 @@ def slurm_keys(cfg: Mapping[str, Any], cluster: Mapping | None = None) -> dict:
     return {k: v for k, v in keys.items() if v not in ("", None)}
 
 
+CPU_DEFAULTS = {"runtime": 60, "mem_mb": 8000}  # per job of the cpu block, unless it sets them
+
+
+def cpu_remote(cluster: Mapping | None = None) -> bool:
+    """Do the computing jobs that are not training (references, evaluations with their residual
+    maps, studies) go to Slurm? Yes when ``cluster.cpu`` is set; else they run where Snakemake
+    runs, as the small aggregation and document jobs always do."""
+    return bool((cluster or {}).get("cpu"))
+
+
+def cpu_resources(cluster: Mapping | None = None) -> dict:
+    """The Snakemake resources of those jobs: ``cluster.cpu``'s partition, constraint, qos, ...,
+    its time limit (``runtime``, minutes) and memory (``mem_mb``), the account; {} without it."""
+    cluster = cluster or {}
+    block = cluster.get("cpu") or {}
+    if not block:
+        return {}
+    keys = {"slurm_account": cluster.get("account"), **CPU_DEFAULTS, **block}
+    return {k: v for k, v in keys.items() if v not in ("", None)}
+
+
 def job_resources(cfg: Mapping[str, Any], members: int = 1, cluster: Mapping | None = None) -> dict:
     """Every Snakemake resource of one training job."""
     return {"runtime": runtime_minutes(cfg, members, cluster), "mem_mb": mem_mb(cfg, members, cluster),

@@ -27,6 +27,7 @@ class PlannedJob(NamedTuple):
     wildcards: dict
     resources: dict
     inputs: list[str] = []
+    local: bool = False  # a local rule: runs where Snakemake runs, never submitted
 
 
 class DryRunError(ValueError):
@@ -104,7 +105,8 @@ def planned_jobs(targets: Sequence[str] = (), configfiles: Sequence[str | Path] 
     with workflow(workdir, configfiles, config, snakefile, quiet, records) as api:
         api.dag(DAGSettings(targets=set(targets), forceall=forceall)).execute_workflow(
             executor="dryrun", execution_settings=ExecutionSettings(lock=False))
-    return records.jobs
+        local = set(getattr(api._workflow, "_localrules", ()))  # the rules with `localrule: True`
+    return [job._replace(local=job.rule in local) for job in records.jobs]
 
 
 @contextlib.contextmanager
