@@ -101,31 +101,31 @@ def draw(manifest: Study, runs: dict, rows: list, selected: list, continued=()) 
     for figure in manifest.figures:
         caption = Path(figure.png).with_suffix(".rst")
         if figure.name == "plateaus":
-            text = _plateaus(figure, continued, _solved(runs))
+            text = _plateaus(figure, continued, _solved(runs), manifest.style)
         elif figure.name == "convergence":
-            text = _convergence(figure, runs, choice)
+            text = _convergence(figure, runs, choice, manifest.style)
         else:
             text = _paper_figure(figure, manifest, runs, choice)
         write_text(caption, text)
 
 
-def _plateaus(figure, continued, solved: float) -> str:
+def _plateaus(figure, continued, solved: float, style) -> str:
     from pinnfail.products.evidence import continuation_figure
 
     continuation_figure([(v, int(seed), run, cont, int(Run.read(run).attrs["iterations"]))
-                         for v, seed, run, cont in continued], figure.png, figure.pdf, solved)
+                         for v, seed, run, cont in continued], figure.png, figure.pdf, solved, style)
     return (f"Plateau stops continued past the stop rule ({len(continued)} runs): test rMAE "
             "and objective against iterations, the original stop dotted.\n")
 
 
-def _convergence(figure, runs: dict, choice: dict) -> str:
+def _convergence(figure, runs: dict, choice: dict, style) -> str:
     from pinnfail.products.evidence import convergence_figure
 
     # the variants of Fig. 6 (or Fig. 1); a study without them: all of its variants
     roles = choice.get("fig6") or choice.get("fig1") or {v: v for v in runs}
     shown = list(dict.fromkeys(roles.values()))
     convergence_figure([(variant, r, e) for variant in shown for r, e in runs[variant]], figure.png, figure.pdf,
-                       by="label")
+                       style, by="label")
     return ("rMAE on the test points (lines) and against the reference at the end (dots), "
             "and the test loss, against iterations: every seed of " + ", ".join(f"**{v}**" for v in shown) + ".\n")
 

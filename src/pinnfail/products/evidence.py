@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any, Mapping
 
 from pinnfail.products.classes import flags_of
 from pinnfail.artifacts.formats import Run, read_metrics
-from pinnfail.artifacts.files import atomic_paths, write_text
+from pinnfail.artifacts.files import write_text
 from pinnfail.products.tables import csv_text
 from pinnfail.numerics import history as H
 
@@ -52,13 +53,12 @@ def decade_limits(lo: float, hi: float) -> tuple[float, float]:
     return 10.0 ** low, 10.0 ** max(high, low + 1)
 
 
-def convergence_figure(runs: list[tuple[str, str, str]], png, pdf, dpi: float = 150, by: str = "pde"):
+def convergence_figure(runs: list[tuple[str, str, str]], png, pdf, style: Mapping[str, Any] | None = None,
+                       by: str = "pde") -> dict:
     """``runs``: (label, run.h5, eval.h5); one column per equation (``by="pde"``), a colour per
-    label and a line style per seed; or one column per label (``by="label"``), a colour per seed."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    label and a line style per seed; or one column per label (``by="label"``), a colour per seed.
+    Drawn in the figure style (``figures.style``: width, fonts, dpi), as the paper's figures are."""
+    from pinnfail.products.figures import panels
 
     if by not in ("pde", "label"):
         raise ValueError(f"convergence: by must be 'pde' or 'label', got {by!r}")
@@ -67,70 +67,67 @@ def convergence_figure(runs: list[tuple[str, str, str]], png, pdf, dpi: float = 
         run = Run.read(run_path)
         column = run.config["pde"] if by == "pde" else label
         by_pde.setdefault(column, []).append((label, run.config["seed"], run.history, read_metrics(eval_path)))
-    fig, axes = plt.subplots(2, len(by_pde), figsize=(3.2 * len(by_pde), 5.0), squeeze=False, sharex="col")
-    for col, (pde, members) in enumerate(by_pde.items()):
-        top, bottom = axes[0, col], axes[1, col]
-        labels = sorted({label for label, *_ in members})
-        colors = {label: f"C{i}" for i, label in enumerate(labels)}
-        for label, seed, history, metrics in members:
-            if by == "pde":
-                style = {"color": colors[label], "lw": 0.9, "alpha": 0.8, "ls": ("-", "--", ":", "-.")[seed % 4]}
-            else:
-                style = {"color": f"C{seed % 10}", "lw": 0.9, "alpha": 0.8}
-                colors[label] = style["color"]
-            name = f"{label} seed {seed}" if len(labels) > 1 else f"seed {seed}"
-            if H.TEST_RMAE in history:
-                top.semilogy(history[H.ITERATION], history[H.TEST_RMAE], label=name, **style)
-            top.semilogy([metrics["iterations"]], [metrics["rmae"]], "o", ms=4, color=colors[label],
-                         label=None if H.TEST_RMAE in history else name)
-            bottom.semilogy(history[H.ITERATION], history[H.TEST_TOTAL], **style)
-        top.set_ylim(*decade_limits(*top.get_ylim()))
-        top.set_title(pde.replace("_", "-"), fontsize=8 if by == "label" else None)
-        bottom.set_xlabel("iteration")
-        top.legend(fontsize=6)
-    axes[0, 0].set_ylabel("rMAE (line: test points,\ndot: reference at the end)")
-    axes[1, 0].set_ylabel("test loss")
-    fig.tight_layout()
-    with atomic_paths(png, pdf) as (tmp_png, tmp_pdf):
-        fig.savefig(tmp_png, format="png", dpi=dpi, metadata={"Software": None})
-        fig.savefig(tmp_pdf, format="pdf", dpi=dpi, metadata={"CreationDate": None})
-    plt.close(fig)
+
+    def draw(style):
+        fig = panels.new_figure(style, 5.0)
+        axes = fig.subplots(2, len(by_pde), squeeze=False, sharex="col")
+        for col, (pde, members) in enumerate(by_pde.items()):
+            top, bottom = axes[0, col], axes[1, col]
+            labels = sorted({label for label, *_ in members})
+            colors = {label: f"C{i}" for i, label in enumerate(labels)}
+            for label, seed, history, metrics in members:
+                if by == "pde":
+                    line = {"color": colors[label], "lw": 0.9, "alpha": 0.8, "ls": ("-", "--", ":", "-.")[seed % 4]}
+                else:
+                    line = {"color": f"C{seed % 10}", "lw": 0.9, "alpha": 0.8}
+                    colors[label] = line["color"]
+                name = f"{label} seed {seed}" if len(labels) > 1 else f"seed {seed}"
+                if H.TEST_RMAE in history:
+                    top.semilogy(history[H.ITERATION], history[H.TEST_RMAE], label=name, **line)
+                top.semilogy([metrics["iterations"]], [metrics["rmae"]], "o", ms=4, color=colors[label],
+                             label=None if H.TEST_RMAE in history else name)
+                bottom.semilogy(history[H.ITERATION], history[H.TEST_TOTAL], **line)
+            top.set_ylim(*decade_limits(*top.get_ylim()))
+            top.set_title(pde.replace("_", "-"))
+            bottom.set_xlabel("iteration")
+            top.legend(fontsize="small")
+        axes[0, 0].set_ylabel("rMAE (line: test points,\ndot: reference at the end)")
+        axes[1, 0].set_ylabel("test loss")
+        return fig
+
+    return panels.render("convergence", png, pdf, style, draw)
 
 
 def continuation_figure(runs: list[tuple[str, int, str, str, int]], png, pdf, solved_rmae: float,
-                        dpi: float = 150):
+                        style: Mapping[str, Any] | None = None) -> dict:
     """Plateau stops continued past the stop rule: ``runs`` holds (label, seed, original run.h5,
     continued run.h5, iteration where the rule stopped); per run the test rMAE and the objective
     of the continued run against iterations, the original's stop marked, the solved threshold
-    dashed. No runs: a figure saying so."""
-    import matplotlib
+    dashed. No runs: a figure saying so. Drawn in the figure style."""
+    from pinnfail.products.figures import panels
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    def draw(style):
+        fig = panels.new_figure(style, 5.0)
+        top, bottom = fig.subplots(2, 1, sharex=True)
+        for i, (label, seed, _, continued, stop) in enumerate(runs):
+            h = Run.read(continued).history
+            line = {"color": f"C{i % 10}", "lw": 0.9}
+            if H.TEST_RMAE in h:
+                top.semilogy(h[H.ITERATION], h[H.TEST_RMAE], label=f"{label} seed {seed}", **line)
+            bottom.semilogy(h[H.ITERATION], h[H.OBJECTIVE], **line)
+            for ax in (top, bottom):
+                ax.axvline(stop, color=line["color"], ls=":", lw=0.8)
+        top.axhline(solved_rmae, color="k", ls="--", lw=0.7, label=f"solved ({solved_rmae:g})")
+        if not runs:
+            top.text(0.5, 0.5, "no run was stopped on a plateau", transform=top.transAxes, ha="center")
+        top.set_ylabel("test rMAE")
+        bottom.set_ylabel("objective")
+        bottom.set_xlabel("iteration (dotted: where the stop rule had stopped the run)")
+        top.set_title("plateau stops continued past the stop rule (to a standstill or the cap)")
+        top.legend(fontsize="small")
+        return fig
 
-    fig, axes = plt.subplots(2, 1, figsize=(6.5, 5.0), sharex=True)
-    top, bottom = axes
-    for i, (label, seed, _, continued, stop) in enumerate(runs):
-        h = Run.read(continued).history
-        style = {"color": f"C{i % 10}", "lw": 0.9}
-        if H.TEST_RMAE in h:
-            top.semilogy(h[H.ITERATION], h[H.TEST_RMAE], label=f"{label} seed {seed}", **style)
-        bottom.semilogy(h[H.ITERATION], h[H.OBJECTIVE], **style)
-        for ax in axes:
-            ax.axvline(stop, color=style["color"], ls=":", lw=0.8)
-    top.axhline(solved_rmae, color="k", ls="--", lw=0.7, label=f"solved ({solved_rmae:g})")
-    if not runs:
-        top.text(0.5, 0.5, "no run was stopped on a plateau", transform=top.transAxes, ha="center")
-    top.set_ylabel("test rMAE")
-    bottom.set_ylabel("objective")
-    bottom.set_xlabel("iteration (dotted: where the stop rule had stopped the run)")
-    top.set_title("plateau stops continued past the stop rule (to a standstill or the cap)", fontsize=9)
-    top.legend(fontsize=6)
-    fig.tight_layout()
-    with atomic_paths(png, pdf) as (tmp_png, tmp_pdf):
-        fig.savefig(tmp_png, format="png", dpi=dpi, metadata={"Software": None})
-        fig.savefig(tmp_pdf, format="pdf", dpi=dpi, metadata={"CreationDate": None})
-    plt.close(fig)
+    return panels.render("plateaus", png, pdf, style, draw)
 
 
 def archive(prefixes, source, to) -> tuple[int, int, list[str]]:
