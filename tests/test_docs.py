@@ -48,23 +48,29 @@ def commands():
 def test_documented_commands_parse():
     from snakemake.cli import get_argument_parser
 
-    from pinnfail.interfaces.cli import build_parser
-    from pinnfail.numerics.pdes import load_plugin
+    from pinnfail.interfaces.cli import build_parser, plugins_first
+    from pinnfail.numerics import pdes
 
     found = list(commands())
     assert any(w[0] == "pinnfail" for _, w in found) and any(w[0] == "snakemake" for _, w in found)
-    for page, words in found:
-        args = [w for w in words[1:] if "{" not in w]  # brace expansions are the shell's
-        try:
-            if words[0] == "snakemake":
-                get_argument_parser().parse_args(args)
-            else:
-                for i, w in enumerate(args[:-1]):
-                    if w == "--pde-plugin":
-                        load_plugin(str(ROOT / args[i + 1]))
-                build_parser().parse_args([a for a in args if a != "--help"] or ["--help"])
-        except SystemExit as stop:
-            assert stop.code == 0, f"{page}: {' '.join(words)}"
+    saved = dict(pdes.PDES), dict(pdes._PLUGINS)
+    try:
+        for page, words in found:
+            args = [w for w in words[1:] if "{" not in w]  # brace expansions are the shell's
+            try:
+                if words[0] == "snakemake":
+                    get_argument_parser().parse_args(args)
+                else:  # as `pinnfail` does: the plugins first, before or after the subcommand
+                    plugins, args = plugins_first(args)
+                    for path in plugins:
+                        pdes.load_plugin(str(ROOT / path))
+                    build_parser().parse_args([a for a in args if a != "--help"] or ["--help"])
+            except SystemExit as stop:
+                assert stop.code == 0, f"{page}: {' '.join(words)}"
+    finally:  # the registry as it was for the other tests of this worker
+        for registry, before in zip((pdes.PDES, pdes._PLUGINS), saved):
+            registry.clear()
+            registry.update(before)
 
 
 @pytest.mark.parametrize("example, pde", [("advection_diffusion.py", "advection_diffusion"), ("heat.py", "heat")])

@@ -334,21 +334,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def plugins_first(argv) -> tuple[list[str], list[str]]:
+    """(the --pde-plugin files, ``argv`` with them moved before the subcommand): the flag is
+    accepted before or after the subcommand, and the parser takes it before."""
+    early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    early.add_argument("--pde-plugin", action="append", default=[])
+    known, rest = early.parse_known_args(list(argv))
+    return known.pde_plugin, [a for path in known.pde_plugin for a in ("--pde-plugin", path)] + rest
+
+
 def main(argv=None) -> int:
     from pinnfail.numerics.pdes import load_plugin
 
-    early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    early.add_argument("--pde-plugin", action="append", default=[])
-    argv = list(sys.argv[1:] if argv is None else argv)
-    known, rest = early.parse_known_args(argv)
+    plugins, argv = plugins_first(sys.argv[1:] if argv is None else argv)
     try:
-        for path in known.pde_plugin:  # the parser's choices need them
+        for path in plugins:  # the parser's choices need them
             load_plugin(path)
     except ValueError as err:
         print(f"pinnfail: error: {err}", file=sys.stderr)
         return 2
-    # --pde-plugin is accepted before or after the subcommand: the parser sees it first
-    args = build_parser().parse_args([a for path in known.pde_plugin for a in ("--pde-plugin", path)] + rest)
+    args = build_parser().parse_args(argv)
     try:
         args.func(args)
     except ModuleNotFoundError as err:  # an optional dependency this command needs
