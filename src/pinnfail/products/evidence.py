@@ -8,6 +8,7 @@ the test loss, which needs no solution.
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -69,7 +70,9 @@ def convergence_figure(runs: list[tuple[str, str, str]], png, pdf, style: Mappin
         by_pde.setdefault(column, []).append((label, run.config["seed"], run.history, read_metrics(eval_path)))
 
     def draw(style):
-        fig = panels.new_figure(style, 5.0)
+        # the style's width, wider where many columns would crowd it (2.4 inches a column at least)
+        width = max(style["width"], 2.4 * len(by_pde))
+        fig = panels.new_figure({**style, "width": width}, 5.0 * 7.0 / width)  # 5 inches high
         axes = fig.subplots(2, len(by_pde), squeeze=False, sharex="col")
         for col, (pde, members) in enumerate(by_pde.items()):
             top, bottom = axes[0, col], axes[1, col]
@@ -88,7 +91,7 @@ def convergence_figure(runs: list[tuple[str, str, str]], png, pdf, style: Mappin
                              label=None if H.TEST_RMAE in history else name)
                 bottom.semilogy(history[H.ITERATION], history[H.TEST_TOTAL], **line)
             top.set_ylim(*decade_limits(*top.get_ylim()))
-            top.set_title(pde.replace("_", "-"))
+            top.set_title(textwrap.fill(pde.replace("_", " "), 24))
             bottom.set_xlabel("iteration")
             top.legend(fontsize="small")
         axes[0, 0].set_ylabel("rMAE (line: test points,\ndot: reference at the end)")
