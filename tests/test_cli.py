@@ -124,17 +124,12 @@ def test_a_plugin_is_accepted_after_the_subcommand_too(tmp_path, capsys):
     from pinnfail.numerics import pdes
 
     plugin = str(Path(__file__).resolve().parents[1] / "docs/examples/advection_diffusion.py")
-    saved = dict(pdes.PDES), dict(pdes._PLUGINS)
-    try:
+    with pdes.registry_kept():  # the registry as it was for the other tests of this worker
         for argv in (["--pde-plugin", plugin, "reference"], ["reference", "--pde-plugin", plugin]):
             out = tmp_path / f"ref{len(argv[0])}.h5"
             assert main([*argv, "--pde", "advection_diffusion", "--set", "nx=16", "--set", "nt=5",
                          "--out", str(out)]) == 0
             assert out.is_file()
-    finally:  # the registry as it was: the other tests of this worker see the paper's equations
-        for registry, before in zip((pdes.PDES, pdes._PLUGINS), saved):
-            registry.clear()
-            registry.update(before)
 
 
 def test_a_run_of_an_unknown_equation_says_to_pass_its_plugin(tmp_path, capsys):

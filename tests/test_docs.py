@@ -53,8 +53,7 @@ def test_documented_commands_parse():
 
     found = list(commands())
     assert any(w[0] == "pinnfail" for _, w in found) and any(w[0] == "snakemake" for _, w in found)
-    saved = dict(pdes.PDES), dict(pdes._PLUGINS)
-    try:
+    with pdes.registry_kept():  # the registry as it was for the other tests of this worker
         for page, words in found:
             args = [w for w in words[1:] if "{" not in w]  # brace expansions are the shell's
             try:
@@ -67,10 +66,6 @@ def test_documented_commands_parse():
                     build_parser().parse_args([a for a in args if a != "--help"] or ["--help"])
             except SystemExit as stop:
                 assert stop.code == 0, f"{page}: {' '.join(words)}"
-    finally:  # the registry as it was for the other tests of this worker
-        for registry, before in zip((pdes.PDES, pdes._PLUGINS), saved):
-            registry.clear()
-            registry.update(before)
 
 
 @pytest.mark.parametrize("example, pde", [("advection_diffusion.py", "advection_diffusion"), ("heat.py", "heat")])
@@ -83,8 +78,7 @@ def test_the_example_equation_trains_through_the_plugin_path(tmp_path, example, 
     from pinnfail.numerics import pdes
 
     plugin = str(ROOT / "docs/examples" / example)
-    saved = dict(pdes.PDES), dict(pdes._PLUGINS)
-    try:
+    with pdes.registry_kept():  # the registry as it was for the other tests of this worker
         assert main(["--pde-plugin", plugin, "reference", "--pde", pde, "--out", str(tmp_path / "ref.h5")]) == 0
         assert main(["train", "--pde-plugin", plugin, "--pde", pde, "--max-iters", "5", "--grid", "6x6",
                      "--n-initial", "8", "--n-boundary", "8", "--out", str(tmp_path / "run.h5")]) == 0
@@ -92,10 +86,6 @@ def test_the_example_equation_trains_through_the_plugin_path(tmp_path, example, 
                      str(tmp_path / "ref.h5"), "--out", str(tmp_path / "eval.h5")]) == 0
         metrics = read_metrics(tmp_path / "eval.h5")
         assert metrics["pde"] == pde and metrics["iterations"] == 5 and metrics["rmae"] > 0
-    finally:  # the registry as it was for the other tests of this worker
-        for registry, before in zip((pdes.PDES, pdes._PLUGINS), saved):
-            registry.clear()
-            registry.update(before)
 
 
 def test_the_python_page_runs(tmp_path, monkeypatch, capsys):

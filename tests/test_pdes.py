@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pinnfail.numerics.pdes import PDE, PDES, Condition, get_pde, load_plugin, register
+from pinnfail.numerics.pdes import PDES, get_pde, load_plugin, register
 
 
 # The heat equation of docs/examples/heat.py (Dirichlet ends, an exact solution), the worked

@@ -34,6 +34,13 @@ def test_a_committed_run_is_used_only_for_its_own_config_and_seed(archive):
     assert archived([folder], "exp", 0, {**config, "keep_checkpoint": True, "checkpoint_every": 10},
                     EVALUATION)[0] == str(seed0 / "run.h5")
     assert archived([], "exp", 0, config, EVALUATION) == (None, None)
+    # log_every is when the stop rule is checked: it can move where a run stops, so it retrains
+    # (and the ledger keeps such runs apart: records.variant_key)
+    assert archived([folder], "exp", 0, {**config, "log_every": config["log_every"] * 2}, EVALUATION) == (None, None)
+    from pinnfail.products.records import variant_key
+
+    assert variant_key({**config, "seed": 0}) != variant_key({**config, "seed": 0, "log_every": 7})
+    assert variant_key({**config, "seed": 0}) == variant_key({**config, "seed": 1, "checkpoint_every": 7})
     # a setting added to the run schema since, at its default, still matches
     assert "stop_tolerance" in config and config["stop_tolerance"] is None
 

@@ -23,8 +23,7 @@ from typing import Any, Mapping
 import h5py
 import numpy as np
 from pinnfail.artifacts.hdf5 import ArtifactError
-from pinnfail.artifacts.hdf5 import _attr
-from pinnfail.artifacts.hdf5 import _reading
+from pinnfail.artifacts.hdf5 import attr_value, reading
 from pinnfail.artifacts.hdf5 import atomic_h5
 from pinnfail.artifacts.files import atomic_paths
 from pinnfail.artifacts.provenance import provenance
@@ -40,7 +39,7 @@ from pinnfail.artifacts.hdf5 import write_group
 
 def read_reference(path) -> Reference:
     """reference.h5 read back (``write_reference``); an ArtifactError naming a bad file."""
-    with _reading(path, "reference", ("x", "t", "u"), ("pde", "params", "settings")) as f:
+    with reading(path, "reference", ("x", "t", "u"), ("pde", "params", "settings")) as f:
         return Reference(
             pde=str(f.attrs["pde"]),
             x=f["x"][()],
@@ -89,7 +88,7 @@ class Run:
     def read(cls, path) -> "Run":
         from pinnfail.numerics.config import ConfigError, run_config
 
-        with _reading(path, "run", ("params", "history", "points"), RUN_ATTRS) as f:
+        with reading(path, "run", ("params", "history", "points"), RUN_ATTRS) as f:
             attrs = {k: v.item() if hasattr(v, "item") else v for k, v in f.attrs.items()}
             try:
                 config = run_config(json.loads(attrs["config"]))
@@ -111,7 +110,7 @@ class Run:
 
 def read_run_attrs(path) -> dict:
     """The attributes of a run.h5 (``Run.attrs``) without reading its datasets."""
-    with _reading(path, "run", ("params", "history", "points"), RUN_ATTRS) as f:
+    with reading(path, "run", ("params", "history", "points"), RUN_ATTRS) as f:
         return {k: v.item() if hasattr(v, "item") else v for k, v in f.attrs.items()}
 
 
@@ -154,21 +153,21 @@ class Evaluation:
 
     @classmethod
     def read(cls, path) -> "Evaluation":
-        with _reading(path, "evaluation", EVALUATION_FIELDS, ("config",)) as f:
+        with reading(path, "evaluation", EVALUATION_FIELDS, ("config",)) as f:
             fields = {k: np.asarray(f[k][()], dtype=np.float64) for k in EVALUATION_FIELDS}
-            return cls(Path(path), {k: _attr(v) for k, v in f.attrs.items()}, fields)
+            return cls(Path(path), {k: attr_value(v) for k, v in f.attrs.items()}, fields)
 
 
 def evaluation_shape(path) -> dict[str, int]:
     """The lengths of an eval.h5's grids (x, t, residual_x, residual_t), without reading them."""
-    with _reading(path, "evaluation", EVALUATION_FIELDS, ("config",)) as f:
+    with reading(path, "evaluation", EVALUATION_FIELDS, ("config",)) as f:
         return {k: int(f[k].shape[0]) for k in ("x", "t", "residual_x", "residual_t")}
 
 
 def read_metrics(path) -> dict:
     """The attributes of an eval.h5 (``Evaluation.metrics``) without reading its fields."""
-    with _reading(path, "evaluation", EVALUATION_FIELDS, ("config",)) as f:
-        return {k: _attr(v) for k, v in f.attrs.items()}
+    with reading(path, "evaluation", EVALUATION_FIELDS, ("config",)) as f:
+        return {k: attr_value(v) for k, v in f.attrs.items()}
 
 
 def write_evaluation(path, metrics: Mapping[str, Any], fields: Mapping[str, Any],
@@ -196,7 +195,7 @@ def amend_evaluation(path, metrics: Mapping[str, Any], what: str) -> None:
     created}`` of each amendment. Refuses to change an attribute the file already has."""
     read_metrics(path)  # a damaged or foreign file gets its one-line message here
     with h5py.File(path, "r") as f:
-        clash = sorted(k for k in metrics if k in f.attrs and not _same_value(_attr(f.attrs[k]), metrics[k]))
+        clash = sorted(k for k in metrics if k in f.attrs and not _same_value(attr_value(f.attrs[k]), metrics[k]))
         history = json.loads(f.attrs["amended"]) if "amended" in f.attrs else []
     if clash:
         raise ArtifactError(f"{path}: amending would change {clash}; evaluate the run anew instead")

@@ -80,7 +80,7 @@ class ArtifactError(ValueError):
     """An artifact file is missing, unreadable or not of its kind; the message names it."""
 
 
-def _attr(value: Any) -> Any:
+def attr_value(value: Any) -> Any:
     """An HDF5 attribute as Python: numpy scalars unwrapped, JSON objects and lists decoded."""
     value = value.item() if hasattr(value, "item") else value
     if isinstance(value, str) and value[:1] in "{[":
@@ -89,7 +89,7 @@ def _attr(value: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _reading(path, kind: str, datasets: tuple[str, ...] = (), attrs: tuple[str, ...] = ()
+def reading(path, kind: str, datasets: tuple[str, ...] = (), attrs: tuple[str, ...] = ()
              ) -> Iterator[h5py.File]:
     """``path`` opened for reading as a ``kind`` file holding ``datasets`` (or groups) and
     ``attrs``; every way of not being one is an ArtifactError naming the file."""

@@ -23,6 +23,8 @@ workflow derive theirs from it. A new equation is one ``PDE`` passed to
 """
 from __future__ import annotations
 
+import contextlib
+
 import importlib
 import importlib.util
 import math
@@ -333,3 +335,15 @@ def get_pde(name: str) -> PDE:
     except KeyError:
         raise ValueError(f"pde: unknown equation {name!r}; allowed: {sorted(PDES)}") from None
 
+
+@contextlib.contextmanager
+def registry_kept():
+    """The registry (``PDES``) and the loaded plugins as they were, after the block: plugins a
+    block loads (a dry run of another workflow, a test) leave no equation behind."""
+    equations, plugins = dict(PDES), dict(_PLUGINS)
+    try:
+        yield
+    finally:
+        for registry, saved in ((PDES, equations), (_PLUGINS, plugins)):
+            registry.clear()
+            registry.update(saved)

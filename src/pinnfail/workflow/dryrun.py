@@ -72,9 +72,10 @@ def workflow(workdir: str | Path = ".", configfiles: Sequence[str | Path] = (), 
 
     workdir = Path(workdir).absolute()
     records = records if records is not None else _Records()
-    environ, equations, plugins = dict(os.environ), dict(pdes.PDES), dict(pdes._PLUGINS)
+    environ = dict(os.environ)
     try:
-        with SnakemakeApi(OutputSettings(enable_file_logging=False)) as api, _listening(logger, records, quiet):
+        with pdes.registry_kept(), SnakemakeApi(OutputSettings(enable_file_logging=False)) as api, \
+                _listening(logger, records, quiet):
             yield api.workflow(
                 resource_settings=ResourceSettings(cores=1),
                 config_settings=ConfigSettings(config=dict(config or {}),
@@ -88,9 +89,6 @@ def workflow(workdir: str | Path = ".", configfiles: Sequence[str | Path] = (), 
         for key in set(os.environ) - set(environ):
             del os.environ[key]
         os.environ.update({k: v for k, v in environ.items() if os.environ.get(k) != v})
-        for registry, saved in ((pdes.PDES, equations), (pdes._PLUGINS, plugins)):
-            registry.clear()
-            registry.update(saved)
 
 
 def planned_jobs(targets: Sequence[str] = (), configfiles: Sequence[str | Path] = (), config: dict | None = None,
