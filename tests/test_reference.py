@@ -12,7 +12,8 @@ import scipy.io
 
 from pinnfail.numerics.pdes import get_pde
 from pinnfail.artifacts.formats import read_reference, write_reference
-from pinnfail.numerics.reference import Reference, compute_reference, default_settings
+from pinnfail.numerics.reference import compute_reference
+from pinnfail.numerics.solution import Reference, default_settings
 
 
 def rel_l2(a, b):

@@ -472,6 +472,7 @@ EXPECTED = {
     "pinnfail.workflow": set(),  # the plan: read by the workflow itself
     "pinnfail.interfaces": set(),  # the CLI's own file is hashed, not its package
     "pinnfail.numerics.config": EVERYTHING,  # the run schema every artifact's reader validates with
+    "pinnfail.numerics.solution": EVERYTHING,  # a reference as data: what every artifact reader knows
     "pinnfail.numerics._jax": EVERYTHING,
     "pinnfail.numerics.linesearch": TRAINED,
     "pinnfail.numerics.history": TRAINED,

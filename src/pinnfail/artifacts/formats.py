@@ -27,7 +27,7 @@ from pinnfail.artifacts.hdf5 import attr_value, reading
 from pinnfail.artifacts.hdf5 import atomic_h5
 from pinnfail.artifacts.files import atomic_paths
 from pinnfail.artifacts.provenance import provenance
-from pinnfail.numerics.reference import Reference, checked
+from pinnfail.numerics.solution import Reference, checked
 from pinnfail.artifacts.hdf5 import read_group
 from pinnfail.artifacts.hdf5 import read_json_attr
 from pinnfail.artifacts.hdf5 import set_attrs
@@ -53,7 +53,7 @@ def read_reference(path) -> Reference:
 
 def write_reference(path, ref: Reference) -> None:
     """reference.h5: datasets x, t, u; attributes pde, params, settings (checked and completed,
-    ``reference.checked``), the solver's method and provenance. Invalid settings or a u not of
+    ``solution.checked``), the solver's method and provenance. Invalid settings or a u not of
     shape (len(t), len(x)) raise ValueError and write nothing."""
     ref, method = checked(ref)
     x, t, u = (np.asarray(a, np.float64) for a in (ref.x, ref.t, ref.u))

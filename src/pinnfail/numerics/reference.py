@@ -9,94 +9,14 @@ solution by about 1e-9 and halving ``dt`` by about 4e-12 (relative L2).
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
-from dataclasses import dataclass
-from numbers import Integral, Real
 
 import numpy as np
 
 from pinnfail.numerics.pdes import PDE, get_pde
+from pinnfail.numerics.solution import Reference, method_of, checked_settings
 
-
-
-@dataclass(frozen=True, eq=False)
-class Reference:
-    """u[i, j] = u(x[j], t[i]); ``wall_time`` is the computing time in seconds, if known."""
-
-    pde: str
-    x: np.ndarray
-    t: np.ndarray
-    u: np.ndarray
-    params: dict
-    settings: dict
-    wall_time: float | None = None
-
-
-SPECTRAL_DEFAULTS = {
-    "modes": 2048,  # grid points (and real Fourier modes) of the spectral solver; even
-    "dt": 1e-3,  # largest ETDRK4 step; shrunk so every output time is a whole number of steps
-    "contour_points": 64,  # points on the half circle of the phi-function contour integrals
-    "ic_oversample": 64,  # initial Fourier coefficients from an FFT on modes * ic_oversample points
-}
-
-
-def _method(pde: PDE) -> str:
-    if pde.exact is not None:
-        return "analytic"
-    if pde.name == "allen_cahn":
-        return "fourier-etdrk4"
-    raise ValueError(f"reference.pde: no reference method for {pde.name!r}")
-
-
-def default_settings(pde_name: str) -> dict:
-    """Output grid sizes ``nx``, ``nt`` (``pde.default_grid``) and, for a spectral solve,
-    the solver settings."""
-    pde = get_pde(pde_name)
-    nx, nt = pde.default_grid
-    settings = {"nx": nx, "nt": nt}
-    if _method(pde) == "fourier-etdrk4":
-        settings.update(SPECTRAL_DEFAULTS)
-    return settings
-
-
-def _integer(key: str, value, minimum: int, even: bool = False) -> int:
-    ok = isinstance(value, Integral) and not isinstance(value, bool) and value >= minimum
-    if ok and even:
-        ok = value % 2 == 0
-    if not ok:
-        kind = "an even integer" if even else "an integer"
-        raise ValueError(f"reference.{key}: must be {kind} >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _positive(key: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not 0 < value < math.inf:
-        raise ValueError(f"reference.{key}: must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
-_CHECKS = {
-    "nx": lambda v: _integer("nx", v, 2),
-    "nt": lambda v: _integer("nt", v, 2),
-    "modes": lambda v: _integer("modes", v, 8, even=True),
-    "dt": lambda v: _positive("dt", v),
-    "contour_points": lambda v: _integer("contour_points", v, 4),
-    "ic_oversample": lambda v: _integer("ic_oversample", v, 1),
-}
-
-
-def _settings(pde_name: str, settings: dict | None) -> dict:
-    """``settings`` merged over the defaults and checked."""
-    merged = default_settings(pde_name)
-    for key in settings or {}:
-        if key not in merged:
-            raise ValueError(
-                f"reference.{key}: unknown setting for {pde_name}; allowed: {sorted(merged)}"
-            )
-    merged.update(settings or {})
-    return {key: _CHECKS[key](value) for key, value in merged.items()}
 
 
 def compute_reference(
@@ -105,11 +25,11 @@ def compute_reference(
     """The solution of ``pde_name`` on x = linspace(x0, x1, nx), t = linspace(t0, t1, nt)."""
     pde = get_pde(pde_name)
     params = pde.params(params_overrides)
-    settings = _settings(pde_name, settings)
+    settings = checked_settings(pde_name, settings)
     start = time.perf_counter()
     x = np.linspace(pde.x0, pde.x1, settings["nx"])
     t = np.linspace(pde.t0, pde.t1, settings["nt"])
-    if _method(pde) == "analytic":
+    if method_of(pde) == "analytic":
         from pinnfail.numerics import _jax  # noqa: F401  (JAX's settings: the reader of a file needs no JAX)
         import jax.numpy as jnp
 
@@ -184,10 +104,3 @@ def _allen_cahn(pde: PDE, params: dict, x: np.ndarray, t: np.ndarray, s: dict) -
     basis = np.exp(2j * np.pi * phase) * (weights / m)[:, None]
     initial = np.asarray(pde.initial(x, params), np.float64)
     return np.vstack([initial, np.real(coeffs @ basis)])
-
-
-def checked(ref: Reference) -> tuple[Reference, str]:
-    """``ref`` with its settings checked and completed, and the method that computes it
-    (``analytic`` or ``fourier-etdrk4``): what its file records. Invalid settings raise
-    ValueError."""
-    return dataclasses.replace(ref, settings=_settings(ref.pde, ref.settings)), _method(get_pde(ref.pde))

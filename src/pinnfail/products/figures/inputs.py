@@ -14,7 +14,7 @@ from pinnfail.artifacts import hdf5
 from pinnfail.products import figure_roles
 from pinnfail.numerics.pdes import get_pde
 from pinnfail.artifacts import formats
-from pinnfail.numerics.reference import Reference
+from pinnfail.numerics.solution import Reference
 
 FIGURES: dict[str, Callable] = {}  # name -> drawing function, filled by ``figure``
 
