@@ -205,3 +205,37 @@ def test_amending_an_old_evaluation_adds_the_signature_and_nothing_else(evaluate
     damaged.write_bytes(b"not hdf5")
     with pytest.raises(hdf5.ArtifactError, match="damaged.h5"):
         formats.amend_evaluation(damaged, signature, "signature")
+
+
+def test_a_fresh_test_set_measures_what_the_history_did(evaluated):
+    """With the run's own test-set size and seed, the fresh test set is the history's: the same
+    terms (round-off); a larger set, drawn with a fixed seed, is recorded as such and classifies
+    the run from its own ratios."""
+    folder, refs, _ = evaluated
+    run = folder / "run0.h5"
+    from pinnfail.artifacts.formats import Run
+
+    config = Run.read(run).config
+    history = evaluate(run, refs, residual_grid=(8, 8))["metrics"]
+    own = evaluate(run, refs, residual_grid=(8, 8), test_set={
+        "domain": config["n_test_domain"], "line": config["n_test_line"], "seed": config["seed"]})["metrics"]
+    assert history["test_set"]["source"] == "training history" and own["test_set"]["source"] == "evaluation"
+    for key in ("train_terms", "test_terms"):
+        for term, value in history[key].items():
+            assert own[key][term] == pytest.approx(value, rel=1e-9), (key, term)
+    bigger = evaluate(run, refs, residual_grid=(8, 8), test_set={"domain": 500, "line": 40, "seed": 0})["metrics"]
+    assert bigger["test_set"] == {"source": "evaluation", "domain": 500, "line": 40, "seed": 0}
+    assert bigger["test_terms"] != own["test_terms"]
+    ratios = {k: bigger["test_terms"][k] / bigger["train_terms"][k] for k in bigger["train_terms"]}
+    assert bigger["max_term_test_train_ratio"] == pytest.approx(max(ratios.values()))
+
+
+def test_an_evaluation_is_matched_to_the_planned_test_set():
+    from pinnfail.workflow.archive import same_test_set
+
+    history = {"source": "training history", "domain": 64, "line": 16, "seed": 0}
+    fresh = {"source": "evaluation", "domain": 10000, "line": 10000, "seed": 0}
+    assert same_test_set(None, None) and same_test_set(history, None)  # before the setting existed, or null
+    assert not same_test_set(fresh, None) and not same_test_set(history, {"domain": 10000, "line": 10000})
+    assert same_test_set(fresh, {"domain": 10000, "line": 10000}) and same_test_set(fresh, {**fresh})
+    assert not same_test_set(fresh, {"domain": 10000, "line": 10000, "seed": 1})

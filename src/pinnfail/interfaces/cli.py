@@ -75,11 +75,14 @@ def cmd_evaluate(args) -> None:
     if args.manifest:
         job = _manifest(args)
     elif args.run and args.reference:
-        job = M.Evaluate(str(args.run), str(args.reference), key_values(args.threshold, "thresholds"), args.residual_grid)
+        test_set = None if args.test_points is None else {
+            "domain": args.test_points[0], "line": args.test_points[1], "seed": args.test_seed}
+        job = M.Evaluate(str(args.run), str(args.reference), key_values(args.threshold, "thresholds"), args.residual_grid,
+                         test_set)
     else:
         raise ConfigError("evaluate: give RUN and --reference REF_H5, or --manifest")
     result = evaluate(job.run, job.reference, residual_grid=job.residual_grid, thresholds=job.thresholds,
-                      slice_grid=args.slice_grid)
+                      slice_grid=args.slice_grid, test_set=job.test_set)
     if args.out:
         write_result(args.out, result)
     print(json.dumps(result["metrics"], default=float))
@@ -239,7 +242,11 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--slice-grid", type=grid, default=[2001, 11],
                    help="residual slices (Fig. 3): NX points on an x line, at the run's training "
                         "times and NT regular times")
-    _manifest_flag(p, "the run, reference, thresholds and residual grid (instead of the flags)", False)
+    p.add_argument("--test-points", type=int, nargs=2, metavar=("N_DOMAIN", "N_LINE"),
+                   help="test the final network on a fresh set: N_DOMAIN random domain points and N_LINE on each "
+                        "line (the paper: 10000 10000); default: the training history's own test points")
+    p.add_argument("--test-seed", type=int, default=0, help="the fresh test set's seed (the same for every run)")
+    _manifest_flag(p, "the run, reference, thresholds, residual grid and test set (instead of the flags)", False)
     p.set_defaults(func=cmd_evaluate)
 
 

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pinnfail.artifacts.formats import Run, read_metrics  # noqa: F401  (read_metrics: kept importable from here)
+from pinnfail.artifacts.formats import Run
 from pinnfail.numerics.model import build_network
 from pinnfail.numerics.config import stop_tolerance
 from pinnfail.numerics.pdes import get_pde
@@ -16,7 +16,7 @@ from pinnfail.artifacts.formats import read_reference
 
 DEFAULT_THRESHOLDS = {"overfit_ratio": 100.0, "solved_rmae": 5e-2}
 # What a run is, by the paper's reading: only "overfit" is a failure mode.
-from pinnfail.products.classes import run_flags  # noqa: E402  (re-exported)
+from pinnfail.products.classes import run_flags
 from pinnfail.numerics import history as H
 from pinnfail.artifacts import formats
 
@@ -147,14 +147,42 @@ def classify(*, rmae: float, term_ratios: dict[str, float], stop_reason: str, ob
             "stop_tolerance": stop_tolerance}
 
 
-def loss_metrics(run: Run) -> dict:
-    """Train and test loss at the end of a run (from its history), their ratio per term and in
-    all, and what the run was (settings, iterations, stop reason, time)."""
+def fresh_test_losses(run: Run, test_set: dict) -> tuple[dict, dict]:
+    """(train terms, test terms) of a run's final parameters, the test terms on a test set of its
+    own: ``test_set["domain"]`` random domain points and ``test_set["line"]`` points on each line,
+    drawn with ``test_set["seed"]`` (the same for every run: the paper's 10,000 and 10,000, fixed),
+    the train terms on the run's training points by the same code."""
+    from pinnfail.numerics.collocation import test_points
+    from pinnfail.numerics.schedule import Problem
+
+    problem = Problem.from_config(run.config)
+    params = jnp.asarray(run.params, problem.dtype)
+    sized = {**run.config, "n_test_domain": int(test_set["domain"]), "n_test_line": int(test_set["line"])}
+    points = {k: jnp.asarray(v) for k, v in
+              test_points(problem.pde, sized, problem.dtype, seed=int(test_set.get("seed", 0))).items()}
+    terms = jax.jit(problem.objective.terms)
+    return ({k: float(v) for k, v in terms(params, problem.train_points).items()},
+            {k: float(v) for k, v in terms(params, points).items()})
+
+
+def loss_metrics(run: Run, test_set: dict | None = None) -> dict:
+    """Train and test loss at the end of a run, their ratio per term and in all, and what the run
+    was (settings, iterations, stop reason, time). The test loss is the training history's last
+    (the run's own test points, ``n_test_domain`` / ``n_test_line``), or, with ``test_set``, on a
+    fresh set of that size (``fresh_test_losses``); ``test_set`` in the result says which."""
     hist, config = run.history, run.config
-    train_terms = {k: float(hist[H.train_term(k)][-1]) for k in run.term_names}
-    test_terms = {k: float(hist[H.test_term(k)][-1]) for k in run.term_names}
+    if test_set is None:
+        train_terms = {k: float(hist[H.train_term(k)][-1]) for k in run.term_names}
+        test_terms = {k: float(hist[H.test_term(k)][-1]) for k in run.term_names}
+        used = {"source": "training history", "domain": config["n_test_domain"], "line": config["n_test_line"],
+                "seed": config["seed"]}
+    else:
+        train_terms, test_terms = fresh_test_losses(run, test_set)
+        used = {"source": "evaluation", "domain": int(test_set["domain"]), "line": int(test_set["line"]),
+                "seed": int(test_set.get("seed", 0))}
     train_loss, test_loss = sum(train_terms.values()), sum(test_terms.values())
     return {
+        "test_set": used,
         "train_loss": train_loss,
         "test_loss": test_loss,
         "objective": float(hist[H.OBJECTIVE][-1]),
@@ -173,7 +201,7 @@ def loss_metrics(run: Run) -> dict:
 
 
 def evaluate(run_path, reference_path, residual_grid=(256, 256), thresholds=None,
-             slice_grid=(2001, 11)) -> dict:
+             slice_grid=(2001, 11), test_set: dict | None = None) -> dict:
     """Metrics and fields of one run; see ``formats.write_evaluation`` for the file layout."""
     unknown = sorted(set(thresholds or {}) - set(DEFAULT_THRESHOLDS))
     if unknown:
@@ -193,7 +221,7 @@ def evaluate(run_path, reference_path, residual_grid=(256, 256), thresholds=None
     x_res = np.linspace(pde.x0, pde.x1, residual_grid[0])
     t_res = np.linspace(pde.t0, pde.t1, residual_grid[1])
     r = on_grid(residual, x_res, t_res)
-    metrics = {**relative_errors(u_pred, ref.u), **loss_metrics(run)}
+    metrics = {**relative_errors(u_pred, ref.u), **loss_metrics(run, test_set)}
     metrics["max_term_test_train_ratio"] = max(metrics["term_test_train_ratios"].values())
     metrics.update(collocation_signature(residual, run.points))
     metrics.update(classify(

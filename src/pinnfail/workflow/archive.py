@@ -15,6 +15,17 @@ from pinnfail.artifacts.hdf5 import ArtifactError
 from pinnfail.artifacts.formats import Run, evaluation_shape, read_metrics, read_run_attrs
 
 
+def same_test_set(stored: Mapping[str, Any] | None, planned: Mapping[str, Any] | None) -> bool:
+    """Was an evaluation's test loss measured as planned: on the training history's test points
+    (``planned`` None; an evaluation that records nothing did so), or on a fresh set of the
+    planned size and seed?"""
+    if planned is None:
+        return stored is None or stored.get("source") == "training history"
+    return (stored is not None and stored.get("source") == "evaluation"
+            and [stored.get(k) for k in ("domain", "line", "seed")]
+            == [planned.get("domain"), planned.get("line"), planned.get("seed", 0)])
+
+
 def archived(folders, experiment: str, seed: int, config: Mapping[str, Any], evaluation: Mapping[str, Any],
              reference: Mapping[str, Any] | None = None) -> tuple[str | None, str | None]:
     """(run.h5, eval.h5) of a committed run of ``experiment``'s ``seed`` in one of ``folders``
@@ -45,11 +56,13 @@ def archived(folders, experiment: str, seed: int, config: Mapping[str, Any], eva
             metrics, shape = read_metrics(evaluation_path), evaluation_shape(evaluation_path)
         except ArtifactError:
             return str(run), None
-        thresholds = {k: v for k, v in evaluation.items() if k != "residual_grid"}
+        thresholds = {k: v for k, v in evaluation.items() if k not in ("residual_grid", "test_set")}
         grid = list(evaluation.get("residual_grid", [256, 256]))
-        same = (result_settings(metrics.get("config") or {}) == result_settings(planned) and metrics.get("thresholds") == {**metrics.get("thresholds", {}), **thresholds}
+        same = (result_settings(metrics.get("config") or {}) == result_settings(planned)
+                and metrics.get("thresholds") == {**metrics.get("thresholds", {}), **thresholds}
                 and [shape["residual_x"], shape["residual_t"]] == grid
-                and all(shape[k] == (reference or {}).get(f"n{k}", shape[k]) for k in ("x", "t")))
+                and all(shape[k] == (reference or {}).get(f"n{k}", shape[k]) for k in ("x", "t"))
+                and same_test_set(metrics.get("test_set"), evaluation.get("test_set")))
         return str(run), str(evaluation_path) if same else None
     return None, None
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,7 @@ class Evaluate:
     reference: str
     thresholds: dict[str, Any] = field(default_factory=dict)
     residual_grid: list[int] = field(default_factory=lambda: [256, 256])
+    test_set: dict[str, Any] | None = None  # {domain, line, seed}: a fresh test set; None: the history's
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,11 @@ def _convert(kind, value, where: str):
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if kind is Any:
         return value
+    if origin in (typing.Union, types.UnionType) and type(None) in args:  # an optional field: X | None
+        if value is None:
+            return None
+        (kind,) = [a for a in args if a is not type(None)]
+        return _convert(kind, value, where)
     if dataclasses.is_dataclass(kind):
         return _record(kind, value, where)
     if origin is list:

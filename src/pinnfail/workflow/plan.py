@@ -21,6 +21,7 @@ from pinnfail.workflow.archive import archived
 from pinnfail.workflow.archive import committed_runs
 from pinnfail.workflow.archive import continuable
 
+EVALUATION_SETTINGS = ("residual_grid", "test_set")  # `evaluation:` keys that are not thresholds
 CONTINUED = "__continued"  # <study>__<variant>__continued: a variant's run continued past the stop rule
 
 
@@ -332,8 +333,8 @@ class WorkflowPlan:
         evaluation = self.config["evaluation"]
         return self.job("evaluate", Evaluate(
             self.run_path(experiment, seed), layout.reference_file(self.pde_of(experiment)),
-            {k: v for k, v in sorted(evaluation.items()) if k != "residual_grid"},
-            list(evaluation.get("residual_grid", [256, 256]))))
+            {k: v for k, v in sorted(evaluation.items()) if k not in EVALUATION_SETTINGS},
+            list(evaluation.get("residual_grid", [256, 256])), evaluation.get("test_set")))
 
     # -- Table 1 and the figures ------------------------------------------------------------
     def table1_rows(self) -> list[tuple[str, list[tuple[str, int]]]]:
