@@ -2,7 +2,7 @@
 import json
 
 from pinnfail.products import captions, tables
-from pinnfail.products.evaluate import read_metrics
+from pinnfail.artifacts.formats import read_metrics
 from pinnfail.products.tables import _fmt
 
 

@@ -268,7 +268,7 @@ def test_references_and_evaluations_go_to_the_cpu_partition(pipeline_runs):
 
 @pytest.mark.cluster
 def test_cluster_artifacts_equal_local(pipeline_runs):
-    from pinnfail.products.evaluate import read_metrics
+    from pinnfail.artifacts.formats import read_metrics
 
     for (name, seed), precision in sorted(preset_runs().items()):
         path = f"results/runs/{name}/seed{seed}/eval.h5"

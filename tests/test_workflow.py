@@ -162,7 +162,7 @@ def test_report_captions_quote_the_artifacts_numbers(built):
     """Each caption in report.html is the one its job wrote from the artifacts (rMAE, class)."""
     import html
 
-    from pinnfail.products.evaluate import read_metrics
+    from pinnfail.artifacts.formats import read_metrics
     from pinnfail.products.tables import _fmt
 
     work, _ = built
